@@ -1,0 +1,102 @@
+"""Aligns the epochs of a wearer's sensors on one dense one-second grid.
+
+Seconds that a sensor did not deliver become rows with `fill == 0` and NaN features, so every
+later stage sees each second exactly once, gaps included. The result depends only on the sample
+times, not on how batches of the different sensors interleave, as long as each sensor's samples
+arrive in order and no sensor runs more than `max_wait_s` ahead of another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from .epochs import EpochBlock
+from .records import Placement
+
+
+MAX_GAP_S = 3600.0  # longer gaps in every sensor are skipped, not filled second by second
+
+
+def _grid(blocks: Iterable[EpochBlock], start: float, until: float) -> np.ndarray:
+    """Every second in [start, until), except the inside of gaps longer than MAX_GAP_S."""
+    seen = np.unique(np.concatenate([b.t_s for b in blocks]))
+    seen = seen[(seen >= start) & (seen < until)]
+    edges = np.concatenate(([start], seen, [until]))
+    grid = np.arange(start, until)
+    for i in np.flatnonzero(np.diff(edges) > MAX_GAP_S):
+        grid = grid[(grid <= edges[i]) | (grid >= edges[i + 1])]
+    return grid
+
+
+def _dense(block: EpochBlock, grid: np.ndarray) -> EpochBlock:
+    """`block` spread onto the seconds of `grid` (NaN features where the sensor had nothing)."""
+    rows = np.searchsorted(grid, block.t_s)
+    inside = rows < grid.size
+    inside[inside] = grid[rows[inside]] == block.t_s[inside]
+    rows = rows[inside]
+
+    def spread(values: np.ndarray, fill_value: float) -> np.ndarray:
+        out = np.full((grid.size, *values.shape[1:]), fill_value)
+        out[rows] = values[inside]
+        return out
+
+    return EpochBlock(
+        t_s=grid.astype(np.float64),
+        fill=spread(block.fill, 0.0),
+        mean_g=spread(block.mean_g, np.nan),
+        sd_g=spread(block.sd_g, np.nan),
+        range_g=spread(block.range_g, np.nan),
+        enmo_g=spread(block.enmo_g, np.nan),
+        mag_sd_g=spread(block.mag_sd_g, np.nan),
+    )
+
+
+class Aligner:
+    """Holds each sensor's epochs until every sensor has reported up to the same second."""
+
+    def __init__(self, placements: Iterable[Placement], *, max_wait_s: float = 60.0) -> None:
+        self._pending: dict[Placement, list[EpochBlock]] = {p: [] for p in placements}
+        if not self._pending:
+            raise ValueError("a wearer needs at least one sensor placement")
+        self._latest = dict.fromkeys(self._pending, -np.inf)  # last epoch seen per sensor
+        self._next = -np.inf  # first second not yet released
+        self.max_wait_s = max_wait_s
+
+    @property
+    def placements(self) -> tuple[Placement, ...]:
+        return tuple(self._pending)
+
+    def push(self, placement: Placement, block: EpochBlock) -> dict[Placement, EpochBlock]:
+        """Add complete epochs from one sensor; return the aligned seconds now complete."""
+        if placement not in self._pending:
+            raise ValueError(f"no {placement} sensor configured for this wearer")
+        if len(block):
+            self._pending[placement].append(block)
+            self._latest[placement] = max(self._latest[placement], float(block.t_s[-1]))
+        leader = max(self._latest.values())
+        laggard = min(self._latest.values())
+        return self._release(max(laggard + 1.0, leader + 1.0 - self.max_wait_s))
+
+    def flush(self) -> dict[Placement, EpochBlock]:
+        """Release everything held."""
+        return self._release(max(self._latest.values()) + 1.0)
+
+    def _release(self, until: float) -> dict[Placement, EpochBlock]:
+        if not np.isfinite(until):
+            return {}
+        blocks = {p: EpochBlock.concat(b) for p, b in self._pending.items()}
+        if not np.isfinite(self._next):
+            starts = [float(b.t_s[0]) for b in blocks.values() if len(b)]
+            if not starts:
+                return {}
+            self._next = min(starts)
+        start = self._next
+        if until <= start:
+            return {}
+        for placement, block in blocks.items():
+            self._pending[placement] = [block.take(block.t_s >= until)] if len(block) else []
+        self._next = until
+        grid = _grid(blocks.values(), start, until)
+        return {p: _dense(b, grid) for p, b in blocks.items()}

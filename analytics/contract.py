@@ -1,0 +1,288 @@
+"""The MQTT contract: topic names and versioned JSON payloads (DESIGN.md section 5).
+
+Pure functions only. `decode_*` validate everything that comes from outside and raise
+`PayloadError` with the reason; nothing else escapes them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .records import Event, EventKind, MinuteMetrics, Posture, Value, WearerState
+
+SCHEMA_VERSION: Final = 1
+MAX_PAYLOAD_BYTES: Final = 64 * 1024
+ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+# The values an event may carry, with one type each (a time-series database keeps one type per
+# field name). Numbers named here as float may arrive as JSON integers.
+VALUE_TYPES: Final[dict[str, type]] = {
+    "duration_s": float,
+    "posture": str,
+    "sitting_s": float,
+    "interruptions": int,
+    "prolonged": bool,
+    "ended_by": str,
+    "flexion_mean_deg": float,
+    "flexion_max_deg": float,
+    "source": str,
+    "up": str,
+}
+
+
+class PayloadError(ValueError):
+    """A payload or topic that does not follow the contract."""
+
+
+# -- topics -----------------------------------------------------------------------------------
+
+WEARER_CHANNELS: Final = ("event", "metric", "state", "nudge", "cmd", "samples")
+
+
+def wearer_topic(root: str, wearer_id: str, channel: str) -> str:
+    """`<root>/<wearer>/<channel>`, e.g. `posture/v1/w042/event`."""
+    check_id(wearer_id, what="wearer id")
+    if channel not in WEARER_CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    return f"{root}/{wearer_id}/{channel}"
+
+
+def gateway_topic(root: str, gateway_id: str, channel: str = "status") -> str:
+    """`<root>/gateway/<id>/<channel>`: retained status with last will, and device health."""
+    check_id(gateway_id, what="gateway id")
+    return f"{root}/gateway/{gateway_id}/{channel}"
+
+
+def parse_wearer_topic(root: str, topic: str) -> tuple[str, str]:
+    """(wearer id, channel) of a wearer topic under `root`."""
+    prefix = root + "/"
+    if not topic.startswith(prefix):
+        raise PayloadError(f"topic {topic[:120]!r} is not under {root!r}")
+    parts = topic[len(prefix) :].split("/")
+    if len(parts) != 2 or parts[1] not in WEARER_CHANNELS or not ID_PATTERN.fullmatch(parts[0]):
+        raise PayloadError(f"topic {topic[:120]!r} is not <root>/<wearer>/<channel>")
+    return parts[0], parts[1]
+
+
+def check_id(value: str, *, what: str) -> str:
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise ValueError(f"{what} {value!r} must be 1-64 letters, digits, '_', '.' or '-'")
+    return value
+
+
+# -- encoding ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A decoded payload: the record and the organisational tags it was published with."""
+
+    record: Event | MinuteMetrics
+    team: str = ""
+    site: str = ""
+
+
+def _json(payload: Mapping[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), allow_nan=False, sort_keys=True).encode()
+
+
+def _envelope(kind: str, wearer_id: str, team: str, site: str) -> dict[str, Any]:
+    envelope: dict[str, Any] = {"v": SCHEMA_VERSION, "type": kind, "wearer": wearer_id}
+    if team:
+        envelope["team"] = team
+    if site:
+        envelope["site"] = site
+    return envelope
+
+
+def encode_event(event: Event, *, team: str = "", site: str = "") -> bytes:
+    return _json(
+        _envelope("event", event.wearer_id, team, site)
+        | {
+            "id": event.event_id,
+            "kind": event.kind.value,
+            "start": round(event.start_s, 3),
+            "end": round(event.end_s, 3),
+            "values": dict(event.values),
+        }
+    )
+
+
+def encode_minute(m: MinuteMetrics, *, team: str = "", site: str = "") -> bytes:
+    return _json(
+        _envelope("minute", m.wearer_id, team, site)
+        | {
+            "start": round(m.start_s, 3),
+            "posture_s": {p.value: s for p, s in m.posture_s.items()},
+            "slouch_s": m.slouch_s,
+            "flexion_mean_deg": m.flexion_mean_deg,
+            "flexion_max_deg": m.flexion_max_deg,
+            "band_s": list(m.band_s),
+            "enmo_mg": m.enmo_mg,
+            "steps": m.steps,
+        }
+    )
+
+
+def encode_state(state: WearerState, *, team: str = "", site: str = "") -> bytes:
+    return _json(
+        _envelope("state", state.wearer_id, team, site)
+        | {
+            "t": round(state.t_s, 3),
+            "posture": state.posture.value,
+            "posture_since": round(state.posture_since_s, 3),
+            "sitting_since": None if state.sitting_since_s is None else round(state.sitting_since_s, 3),
+            "calibrated": state.calibrated,
+        }
+    )
+
+
+# -- decoding ---------------------------------------------------------------------------------
+
+
+def decode(payload: bytes) -> Message:
+    """The record in `payload` (an event or a minute), with its tags."""
+    data = _load(payload)
+    kind = data.get("type")
+    record = _event(data) if kind == "event" else _minute(data) if kind == "minute" else None
+    if record is None:
+        raise PayloadError(f"unknown payload type {str(kind)[:40]!r}")
+    return Message(record=record, team=_tag(data, "team"), site=_tag(data, "site"))
+
+
+def _tag(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key, "")
+    if value != "" and (not isinstance(value, str) or not ID_PATTERN.fullmatch(value)):
+        raise PayloadError(f"field {key!r} must be 1-64 letters, digits, '_', '.' or '-'")
+    return str(value)
+
+
+def _load(payload: bytes) -> dict[str, Any]:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise PayloadError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        data = json.loads(payload, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise PayloadError(f"not JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise PayloadError(f"payload is a JSON {type(data).__name__}, not an object")
+    version = data.get("v")
+    if version != SCHEMA_VERSION or isinstance(version, bool):
+        raise PayloadError(f"unsupported schema version {version!r} (expected {SCHEMA_VERSION})")
+    return data
+
+
+def _reject_constant(name: str) -> None:
+    raise PayloadError(f"non-finite number {name} in payload")
+
+
+def _field(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    if key not in data:
+        raise PayloadError(f"missing field {key!r}")
+    value = data[key]
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise PayloadError(f"field {key!r} must be {_name(kind)}, got a boolean")
+    if not isinstance(value, kind):
+        raise PayloadError(f"field {key!r} must be {_name(kind)}, got {type(value).__name__}")
+    return value
+
+
+def _name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
+def _number(data: Mapping[str, Any], key: str, *, lo: float = -1e12, hi: float = 1e12) -> float:
+    value = float(_field(data, key, (int, float)))
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise PayloadError(f"field {key!r} = {value} is out of range [{lo:g}, {hi:g}]")
+    return value
+
+
+def _count(data: Mapping[str, Any], key: str, *, hi: int = 86400) -> int:
+    value = _field(data, key, int)
+    if not 0 <= value <= hi:
+        raise PayloadError(f"field {key!r} = {value} is out of range [0, {hi}]")
+    return int(value)
+
+
+def _wearer(data: Mapping[str, Any]) -> str:
+    wearer = _field(data, "wearer", str)
+    if not ID_PATTERN.fullmatch(wearer):
+        raise PayloadError(f"wearer id {wearer[:80]!r} is not a valid pseudonym")
+    return str(wearer)
+
+
+def _values(raw: Any) -> dict[str, Value]:
+    if not isinstance(raw, dict):
+        raise PayloadError(f"field 'values' must be an object, got {type(raw).__name__}")
+    out: dict[str, Value] = {}
+    for key, value in raw.items():
+        kind = VALUE_TYPES.get(key)
+        if kind is None:
+            raise PayloadError(f"unknown value name {str(key)[:80]!r}")
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not kind:
+            raise PayloadError(f"value {key!r} must be {kind.__name__}, got {type(value).__name__}")
+        if isinstance(value, float) and (not math.isfinite(value) or abs(value) > 1e12):
+            raise PayloadError(f"value {key!r} = {value} is not a finite number")
+        if isinstance(value, str) and len(value) > 256:
+            raise PayloadError(f"value {key!r} is a string of {len(value)} characters (at most 256)")
+        out[key] = value
+    return out
+
+
+def _event(data: Mapping[str, Any]) -> Event:
+    kind_name = _field(data, "kind", str)
+    try:
+        kind = EventKind(kind_name)
+    except ValueError:
+        raise PayloadError(f"unknown event kind {kind_name[:80]!r}") from None
+    start = _number(data, "start", lo=0.0)
+    end = _number(data, "end", lo=0.0)
+    if end < start:
+        raise PayloadError(f"event ends ({end}) before it starts ({start})")
+    event = Event(
+        wearer_id=_wearer(data),
+        kind=kind,
+        start_s=start,
+        end_s=end,
+        values=_values(data.get("values", {})),
+    )
+    if "id" in data and data["id"] != event.event_id:
+        raise PayloadError(f"event id {str(data['id'])[:40]!r} does not match its content")
+    return event
+
+
+def _minute(data: Mapping[str, Any]) -> MinuteMetrics:
+    raw = _field(data, "posture_s", dict)
+    unknown = set(raw) - {p.value for p in Posture}
+    if unknown:
+        raise PayloadError(f"unknown posture(s) {sorted(unknown)[:5]} in posture_s")
+    posture_s = {p: _count(raw, p.value, hi=60) if p.value in raw else 0 for p in Posture}
+    if sum(posture_s.values()) != 60:
+        raise PayloadError(f"posture seconds add up to {sum(posture_s.values())}, not 60")
+    bands = _field(data, "band_s", list)
+    if len(bands) != 3 or not all(isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 60 for b in bands):
+        raise PayloadError("field 'band_s' must be three whole seconds in [0, 60]")
+
+    def optional(key: str) -> float | None:
+        return None if data.get(key) is None else _number(data, key, lo=-180.0, hi=180.0)
+
+    return MinuteMetrics(
+        wearer_id=_wearer(data),
+        start_s=_number(data, "start", lo=0.0),
+        posture_s=posture_s,
+        slouch_s=_count(data, "slouch_s", hi=60),
+        flexion_mean_deg=optional("flexion_mean_deg"),
+        flexion_max_deg=optional("flexion_max_deg"),
+        band_s=(bands[0], bands[1], bands[2]),
+        enmo_mg=_number(data, "enmo_mg", lo=0.0, hi=1e5),
+        steps=_count(data, "steps", hi=1000) if "steps" in data else 0,
+    )

@@ -1,0 +1,82 @@
+"""Per-minute metrics from the final per-second timeline.
+
+A minute is reported once a second of a later minute has arrived (or at the end of the data).
+Seconds of a minute that never arrived count as `unknown`, so the posture seconds add up to 60.
+Trunk flexion and exposure bands count only upright and sitting seconds (lying is not a working
+posture in ISO 11226).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .records import EXPOSURE_BANDS_DEG, MinuteMetrics, Posture
+from .timeline import CODE, POSTURES, Timeline
+
+_WORKING = np.array([CODE[p] for p in (Posture.SITTING, Posture.STANDING, Posture.WALKING)])
+_UNKNOWN = POSTURES.index(Posture.UNKNOWN)
+
+
+class MinuteAggregator:
+    """Collects seconds into minutes and summarises each complete minute."""
+
+    def __init__(self, wearer_id: str) -> None:
+        self.wearer_id = wearer_id
+        self._held = Timeline.empty()  # seconds of the minute not yet complete
+
+    def push(self, timeline: Timeline) -> list[MinuteMetrics]:
+        timeline = Timeline.concat([self._held, timeline])
+        if not len(timeline):
+            return []
+        last_minute = np.floor(timeline.t_s[-1] / 60.0)
+        split = int(np.searchsorted(timeline.t_s, last_minute * 60.0))
+        self._held = timeline.take(slice(split, None))
+        return summarise(self.wearer_id, timeline.take(slice(0, split)))
+
+    def flush(self) -> list[MinuteMetrics]:
+        held, self._held = self._held, Timeline.empty()
+        return summarise(self.wearer_id, held)
+
+
+def summarise(wearer_id: str, timeline: Timeline) -> list[MinuteMetrics]:
+    """One `MinuteMetrics` per minute touched by `timeline`."""
+    if not len(timeline):
+        return []
+    minute = np.floor(timeline.t_s / 60.0)
+    starts = np.flatnonzero(np.concatenate(([True], minute[1:] != minute[:-1])))
+    counts = np.zeros((starts.size, len(POSTURES)), dtype=np.int64)
+    group = np.repeat(np.arange(starts.size), np.diff(np.concatenate((starts, [minute.size]))))
+    np.add.at(counts, (group, timeline.posture.astype(np.intp)), 1)
+    counts[:, _UNKNOWN] += 60 - counts.sum(axis=1)
+
+    working = np.isin(timeline.posture, _WORKING) & np.isfinite(timeline.flexion_deg)
+    flex = np.where(working, timeline.flexion_deg, 0.0)
+    n_working = np.add.reduceat(working.astype(np.int64), starts)
+    flex_sum = np.add.reduceat(flex, starts)
+    flex_max = np.maximum.reduceat(np.where(working, timeline.flexion_deg, -np.inf), starts)
+    incl = np.where(working & np.isfinite(timeline.inclination_deg), timeline.inclination_deg, np.nan)
+    bands = np.stack(
+        [np.add.reduceat(((incl >= lo) & (incl < hi)).astype(np.int64), starts) for lo, hi in EXPOSURE_BANDS_DEG],
+        axis=1,
+    )
+    slouch = np.add.reduceat(timeline.slouched.astype(np.int64), starts)
+    enmo_known = np.isfinite(timeline.enmo_g)
+    enmo_n = np.add.reduceat(enmo_known.astype(np.int64), starts)
+    enmo_sum = np.add.reduceat(np.where(enmo_known, timeline.enmo_g, 0.0), starts)
+
+    out = []
+    for i in range(starts.size):
+        n = int(n_working[i])
+        out.append(
+            MinuteMetrics(
+                wearer_id=wearer_id,
+                start_s=float(minute[starts[i]] * 60.0),
+                posture_s={p: int(counts[i, j]) for j, p in enumerate(POSTURES)},
+                slouch_s=int(slouch[i]),
+                flexion_mean_deg=round(float(flex_sum[i]) / n, 2) if n else None,
+                flexion_max_deg=round(float(flex_max[i]), 2) if n else None,
+                band_s=(int(bands[i, 0]), int(bands[i, 1]), int(bands[i, 2])),
+                enmo_mg=round(1000.0 * float(enmo_sum[i]) / int(enmo_n[i]), 2) if enmo_n[i] else 0.0,
+            )
+        )
+    return out

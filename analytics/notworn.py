@@ -1,0 +1,88 @@
+"""Not-worn detection: long perfect stillness, back-dated to when the stillness began.
+
+A still run is a sequence of consecutive still seconds whose gravity direction stays within
+`still_range_g` on at least two axes. Seconds of a run are held back until the run either ends
+(they are released unchanged) or lasts `not_worn_min_s` (they are released as `not_worn`, and so
+is the rest of the run as it arrives). A sensor left on a desk therefore never counts as sitting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .arrays import runs
+from .params import Thresholds
+from .records import Posture
+from .timeline import CODE, Timeline
+
+_NOT_WORN = CODE[Posture.NOT_WORN]
+
+
+class NotWornDetector:
+    """Holds still runs until they are long enough to be not-worn or end."""
+
+    def __init__(self, thresholds: Thresholds) -> None:
+        self.min_s = thresholds.not_worn_min_s
+        self.range_g = thresholds.still_range_g
+        self._held: list[Timeline] = []
+        self._held_s = 0
+        self._lo = np.full(3, np.inf)
+        self._hi = np.full(3, -np.inf)
+        self._next_t = np.nan  # second that would continue the run
+        self._off = False  # the current run is already confirmed not-worn
+
+    def push(self, timeline: Timeline) -> Timeline:
+        out: list[Timeline] = []
+        starts, lengths, values = runs(timeline.still)
+        for start, length, is_still in zip(starts, lengths, values, strict=True):
+            part = timeline.take(slice(start, start + length))
+            if is_still:
+                out.extend(self._extend(part))
+            else:
+                out.extend(self._end_run())
+                out.append(part)
+        return Timeline.concat(out)
+
+    def flush(self) -> Timeline:
+        return Timeline.concat(self._end_run())
+
+    def _end_run(self) -> list[Timeline]:
+        held, self._held, self._held_s, self._off = self._held, [], 0, False
+        self._lo, self._hi = np.full(3, np.inf), np.full(3, -np.inf)
+        return held
+
+    def _extend(self, part: Timeline) -> list[Timeline]:
+        """Add consecutive still seconds to the run, splitting it where the sensor moved."""
+        out: list[Timeline] = []
+        while len(part):
+            if self._held_s or self._off:
+                if part.t_s[0] != self._next_t:
+                    out.extend(self._end_run())
+            lo = np.minimum.accumulate(np.vstack((self._lo, part.gravity_g)), axis=0)[1:]
+            hi = np.maximum.accumulate(np.vstack((self._hi, part.gravity_g)), axis=0)[1:]
+            moved = ((hi - lo) > self.range_g).sum(axis=1) >= 2
+            n = int(np.argmax(moved)) if moved.any() else len(part)
+            if n == 0:  # the first second already breaks the run: it starts a new one
+                out.extend(self._end_run())
+                continue
+            run, part = part.take(slice(0, n)), part.take(slice(n, None))
+            self._lo, self._hi = lo[n - 1], hi[n - 1]
+            self._next_t = float(run.t_s[-1]) + 1.0
+            out.extend(self._add(run))
+            if len(part):
+                out.extend(self._end_run())
+        return out
+
+    def _add(self, run: Timeline) -> list[Timeline]:
+        if self._off:
+            return [_mark(run)]
+        self._held.append(run)
+        self._held_s += len(run)
+        if self._held_s < self.min_s:
+            return []
+        held, self._held, self._held_s, self._off = self._held, [], 0, True
+        return [_mark(t) for t in held]
+
+
+def _mark(timeline: Timeline) -> Timeline:
+    return timeline.replace(posture=np.full(len(timeline), _NOT_WORN, dtype=np.int8))

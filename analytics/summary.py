@@ -1,0 +1,77 @@
+"""The daily summary of one wearer, from events and per-minute metrics.
+
+It uses only what the pipeline publishes (events and minutes), so the same function summarises
+an offline analysis and what was read back from InfluxDB.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .records import UPRIGHT, Event, EventKind, MinuteMetrics, Posture
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    """A wearer's numbers for one stretch of data (usually a day)."""
+
+    posture_s: dict[Posture, int]
+    sitting_bouts: int
+    longest_bout_s: float
+    prolonged_bouts: int
+    breaks: int  # sitting bouts ended by at least break_min_s upright
+    slouch_s: int
+    band_s: tuple[int, int, int]
+    events: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def sitting_s(self) -> int:
+        return self.posture_s.get(Posture.SITTING, 0)
+
+    @property
+    def upright_s(self) -> int:
+        return sum(self.posture_s.get(p, 0) for p in UPRIGHT)
+
+    @property
+    def worn_s(self) -> int:
+        """Seconds with data while the sensor was on the body."""
+        off = (Posture.NOT_WORN, Posture.UNKNOWN)
+        return sum(s for p, s in self.posture_s.items() if p not in off)
+
+    @property
+    def breaks_per_sitting_hour(self) -> float:
+        return self.breaks / (self.sitting_s / 3600.0) if self.sitting_s else 0.0
+
+    @property
+    def slouch_fraction(self) -> float:
+        """Share of sitting time spent slouched."""
+        return self.slouch_s / self.sitting_s if self.sitting_s else 0.0
+
+
+def summarise(events: Iterable[Event], minutes: Iterable[MinuteMetrics]) -> DaySummary:
+    posture_s: Counter[Posture] = Counter()
+    slouch_s = 0
+    bands = [0, 0, 0]
+    for m in minutes:
+        posture_s.update(m.posture_s)
+        slouch_s += m.slouch_s
+        for i, s in enumerate(m.band_s):
+            bands[i] += s
+    kinds: Counter[str] = Counter()
+    bouts = []
+    for e in events:
+        kinds[e.kind.value] += 1
+        if e.kind is EventKind.SITTING_BOUT:
+            bouts.append(e)
+    return DaySummary(
+        posture_s={p: posture_s.get(p, 0) for p in Posture},
+        sitting_bouts=len(bouts),
+        longest_bout_s=max((b.duration_s for b in bouts), default=0.0),
+        prolonged_bouts=sum(1 for b in bouts if b.values.get("prolonged")),
+        breaks=sum(1 for b in bouts if b.values.get("ended_by") == "break"),
+        slouch_s=slouch_s,
+        band_s=(bands[0], bands[1], bands[2]),
+        events=dict(sorted(kinds.items())),
+    )

@@ -1,0 +1,181 @@
+"""Writing line protocol to InfluxDB and reading it back with InfluxQL.
+
+InfluxDB 1.x is written through its v1 `/write` endpoint; 2.x and 3.x through influxdb-client
+(`/api/v2/write`). Queries use InfluxQL (`/query`), which every version answers (2.x through
+DBRP mappings), so one set of dashboards serves them all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import urllib.parse
+
+import urllib3
+
+from posture.settings import InfluxSettings
+
+log = logging.getLogger(__name__)
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+
+
+class InfluxError(Exception):
+    """A write or query that failed."""
+
+    transient: bool = True
+
+
+class InfluxUnavailable(InfluxError):
+    """InfluxDB cannot be reached or answered with a server error: try again later."""
+
+
+class InfluxRejected(InfluxError):
+    """InfluxDB refused the request (4xx): retrying the same request will not help."""
+
+    transient = False
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+
+
+class InfluxClient:
+    """One InfluxDB server and database (or bucket)."""
+
+    def __init__(self, settings: InfluxSettings) -> None:
+        if not _NAME.fullmatch(settings.database):
+            raise ValueError(f"influx.database {settings.database!r} is not a plain name")
+        self.settings = settings
+        self.url = settings.url.rstrip("/")
+        self._http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(total=settings.timeout_s), retries=False, maxsize=2
+        )
+        self._headers: dict[str, str] = {}
+        token = settings.token_value()
+        if token:
+            self._headers["Authorization"] = f"Token {token}"
+        elif settings.username:
+            password = settings.password.get_secret_value() if settings.password else ""
+            self._headers.update(urllib3.make_headers(basic_auth=f"{settings.username}:{password}"))
+        self._v2: Any = None
+
+    def close(self) -> None:
+        self._http.clear()
+        if self._v2 is not None:
+            self._v2.close()
+
+    def __repr__(self) -> str:  # never shows credentials
+        return f"InfluxClient(url={self.url!r}, database={self.settings.database!r}, api={self.settings.api})"
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, *, fields: dict[str, str], body: bytes | None = None) -> Any:
+        url = f"{self.url}{path}"
+        try:
+            if body is None:
+                response = self._http.request(method, url, fields=fields, headers=self._headers)
+            else:
+                query = urllib.parse.urlencode(fields)
+                headers = self._headers | {"Content-Type": "text/plain; charset=utf-8"}
+                response = self._http.request(method, f"{url}?{query}", body=body, headers=headers)
+        except urllib3.exceptions.HTTPError as err:
+            raise InfluxUnavailable(f"cannot reach InfluxDB at {self.url}: {_reason(err)}") from None
+        if response.status >= 500:
+            raise InfluxUnavailable(f"InfluxDB at {self.url} answered HTTP {response.status}: {_error_text(response.data)}")
+        if response.status >= 400:
+            raise InfluxRejected(response.status, _error_text(response.data))
+        return response
+
+    def ping(self) -> str:
+        """The server's version; raises `InfluxUnavailable` if it does not answer."""
+        response = self._request("GET", "/ping", fields={})
+        return str(response.headers.get("X-Influxdb-Version", "unknown"))
+
+    def ensure_database(self) -> None:
+        """Create the database (v1) if it does not exist, with the configured retention."""
+        if self.settings.api != "v1":
+            return  # v2 buckets and DBRP mappings are created by the operator (docker-compose does)
+        db = self.settings.database
+        self.query(f'CREATE DATABASE "{db}"', method="POST")
+        if self.settings.retention:
+            self.query(
+                f'ALTER RETENTION POLICY "autogen" ON "{db}" DURATION {self.settings.retention} DEFAULT',
+                method="POST",
+            )
+
+    def write(self, lines: Sequence[str]) -> None:
+        """Write line protocol lines (millisecond precision)."""
+        if not lines:
+            return
+        if self.settings.api == "v2":
+            self._write_v2(lines)
+            return
+        body = "\n".join(lines).encode()
+        self._request("POST", "/write", fields={"db": self.settings.database, "precision": "ms"}, body=body)
+
+    def _write_v2(self, lines: Sequence[str]) -> None:
+        from influxdb_client import InfluxDBClient, WritePrecision
+        from influxdb_client.client.write_api import SYNCHRONOUS
+        from influxdb_client.rest import ApiException
+
+        if self._v2 is None:
+            self._v2 = InfluxDBClient(
+                url=self.url,
+                token=self.settings.token_value() or "",
+                org=self.settings.org,
+                timeout=int(self.settings.timeout_s * 1000),
+            )
+        try:
+            self._v2.write_api(write_options=SYNCHRONOUS).write(
+                bucket=self.settings.database, record=list(lines), write_precision=WritePrecision.MS
+            )
+        except ApiException as err:
+            if err.status is not None and 400 <= err.status < 500:
+                raise InfluxRejected(err.status, _error_text(err.body or b"")) from None
+            raise InfluxUnavailable(f"InfluxDB at {self.url}: HTTP {err.status}") from None
+        except (urllib3.exceptions.HTTPError, OSError) as err:
+            raise InfluxUnavailable(f"cannot reach InfluxDB at {self.url}: {_reason(err)}") from None
+
+    def query(self, influxql: str, *, method: str = "GET") -> list[dict[str, Any]]:
+        """Rows of an InfluxQL query, each a dict of column -> value with the series tags merged in.
+
+        Times are unix seconds (float). Raises `InfluxRejected` for a query InfluxDB refuses.
+        """
+        fields = {"db": self.settings.database, "q": influxql, "epoch": "ms"}
+        response = self._request(method, "/query", fields=fields)
+        payload = json.loads(response.data)
+        rows: list[dict[str, Any]] = []
+        for result in payload.get("results", []):
+            if "error" in result:
+                raise InfluxRejected(400, str(result["error"]))
+            for series in result.get("series", []):
+                tags = series.get("tags", {})
+                for values in series.get("values", []):
+                    row = dict(zip(series["columns"], values, strict=True)) | tags
+                    row.setdefault("_measurement", series.get("name"))
+                    if row.get("time") is not None:
+                        row["time"] = row["time"] / 1000.0
+                    rows.append(row)
+        return rows
+
+
+def _reason(err: BaseException) -> str:
+    reason = getattr(err, "reason", None) or err
+    text = str(reason)
+    if "Connection refused" in text:
+        return "connection refused"
+    return text.split(": ", 1)[-1][:200]
+
+
+def _error_text(data: bytes) -> str:
+    try:
+        payload = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return data[:200].decode(errors="replace").strip()
+    if isinstance(payload, dict):
+        return str(payload.get("error") or payload.get("message") or payload)[:300]
+    return str(payload)[:300]

@@ -1,0 +1,36 @@
+"""Reading a wearer's records back from InfluxDB with InfluxQL."""
+
+from __future__ import annotations
+
+from analytics.contract import check_id
+from analytics.records import Event, MinuteMetrics
+
+from .influx import InfluxClient
+from .schema import EVENT, MINUTE, event_from_row, minute_from_row
+
+
+def _where(wearer_id: str, start_s: float | None, end_s: float | None) -> str:
+    check_id(wearer_id, what="wearer id")
+    clauses = [f"\"wearer\" = '{wearer_id}'"]
+    if start_s is not None:
+        clauses.append(f"time >= {round(start_s * 1000)}ms")
+    if end_s is not None:
+        clauses.append(f"time < {round(end_s * 1000)}ms")
+    return " AND ".join(clauses)
+
+
+def wearer_records(
+    influx: InfluxClient, wearer_id: str, *, start_s: float | None = None, end_s: float | None = None
+) -> tuple[list[Event], list[MinuteMetrics]]:
+    """The wearer's events and minutes in [start_s, end_s), in time order."""
+    where = _where(wearer_id, start_s, end_s)
+    minutes = [minute_from_row(r) for r in influx.query(f'SELECT * FROM "{MINUTE}" WHERE {where}')]
+    events = [event_from_row(r) for r in influx.query(f'SELECT * FROM "{EVENT}" WHERE {where}')]
+    events.sort(key=lambda e: (e.end_s, e.start_s, e.kind.value))
+    return events, minutes
+
+
+def wearers(influx: InfluxClient) -> list[str]:
+    """Every wearer with minutes in the database."""
+    rows = influx.query(f'SHOW TAG VALUES FROM "{MINUTE}" WITH KEY = "wearer"')
+    return sorted(str(r["value"]) for r in rows)

@@ -1,0 +1,97 @@
+"""Creating and connecting paho-mqtt clients from the `[mqtt]` settings (credentials, TLS)."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
+
+from .settings import MqttSettings
+
+log = logging.getLogger(__name__)
+
+
+class BrokerError(Exception):
+    """The MQTT broker cannot be reached or refused us."""
+
+
+def make_client(
+    settings: MqttSettings,
+    client_id: str,
+    *,
+    manual_ack: bool = False,
+    will: tuple[str, bytes] | None = None,
+) -> paho.Client:
+    """An MQTT v5 client with credentials, TLS and (optionally) a retained last will."""
+    client = paho.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=MQTTProtocolVersion.MQTTv5,
+        manual_ack=manual_ack,
+    )
+    if settings.username is not None:
+        client.username_pw_set(settings.username, settings.password_value())
+    if settings.tls:
+        context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
+        client.tls_set_context(context)
+    if will is not None:
+        client.will_set(will[0], will[1], qos=1, retain=True)
+    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    return client
+
+
+def connect(
+    client: paho.Client,
+    settings: MqttSettings,
+    *,
+    session_expiry_s: int = 0,
+    receive_maximum: int = 0,
+) -> None:
+    """Connect and start the network thread; returns once the broker accepted us.
+
+    With `session_expiry_s` the session (subscriptions and queued QoS 1 messages) survives
+    disconnects for that long. Raises `BrokerError` with a one-line reason.
+    """
+    where = f"{settings.host}:{settings.port}"
+    accepted = threading.Event()
+    outcome: list[str] = []
+    previous = client.on_connect
+
+    def on_connect(c: paho.Client, userdata: object, flags: object, reason: ReasonCode, props: object) -> None:
+        if reason.is_failure:
+            outcome.append(str(reason))
+        accepted.set()
+        if previous is not None:
+            previous(c, userdata, flags, reason, props)
+
+    client.on_connect = on_connect
+    properties = Properties(PacketTypes.CONNECT)
+    if session_expiry_s:
+        properties.SessionExpiryInterval = session_expiry_s
+    if receive_maximum:
+        properties.ReceiveMaximum = receive_maximum
+    try:
+        client.connect(
+            settings.host,
+            settings.port,
+            keepalive=settings.keepalive_s,
+            clean_start=not session_expiry_s,
+            properties=properties,
+        )
+    except (OSError, ssl.SSLError) as err:
+        raise BrokerError(f"cannot reach MQTT broker at {where}: {err.strerror or err}") from None
+    client.loop_start()
+    if not accepted.wait(settings.connect_timeout_s):
+        client.loop_stop()
+        raise BrokerError(f"MQTT broker at {where} did not answer within {settings.connect_timeout_s:g} s")
+    client.on_connect = previous
+    if outcome:
+        client.loop_stop()
+        raise BrokerError(f"MQTT broker at {where} refused the connection: {outcome[0]}")
+    log.info("connected broker=%s", where)

@@ -1,0 +1,174 @@
+"""One typed settings object: a TOML file, overridden by `POSTURE_*` environment variables.
+
+Nested keys use `__` in the environment: `POSTURE_MQTT__HOST=broker` sets `[mqtt] host`.
+The entry point loads it once and passes sections down; nothing else reads configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from analytics.contract import check_id
+from analytics.params import AnalyticsParams
+from analytics.records import Placement
+
+ENV_PREFIX = "POSTURE_"
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used; the message is one line and names the bad key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _secret(value: SecretStr | None, file: Path | None, what: str) -> str | None:
+    """A secret from its value or from a file (first line), never logged."""
+    if file is not None:
+        try:
+            lines = file.read_text().splitlines()
+        except OSError as err:
+            raise ConfigError(f"{what}: cannot read secret file {file}: {err.strerror}") from None
+        return lines[0].strip() if lines else ""
+    return value.get_secret_value() if value is not None else None
+
+
+class MqttSettings(_Section):
+    """The MQTT broker."""
+
+    host: str = "localhost"
+    port: int = Field(1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    tls: bool = False
+    ca_file: Path | None = None
+    topic_root: str = "posture/v1"
+    keepalive_s: int = Field(30, ge=5, le=3600)
+    connect_timeout_s: float = Field(10.0, gt=0)
+
+    def password_value(self) -> str | None:
+        return _secret(self.password, self.password_file, "mqtt.password_file")
+
+
+class InfluxSettings(_Section):
+    """The time-series database. `api = "v1"` for InfluxDB 1.x, "v2" for 2.x and 3.x."""
+
+    url: str = "http://localhost:8086"
+    api: Literal["v1", "v2"] = "v1"
+    database: str = "posture"  # v1 database, or v2 bucket
+    org: str = ""  # v2 only
+    token: SecretStr | None = None  # v2 token (or v1 "user:password")
+    token_file: Path | None = None
+    username: str | None = None  # v1 only
+    password: SecretStr | None = None
+    timeout_s: float = Field(10.0, gt=0)
+    retention: str = ""  # e.g. "365d"; empty keeps data forever
+
+    def token_value(self) -> str | None:
+        return _secret(self.token, self.token_file, "influx.token_file")
+
+
+class RecorderSettings(_Section):
+    """The MQTT -> InfluxDB recorder."""
+
+    client_id: str = "posture-recorder"
+    batch_size: int = Field(500, ge=1, le=50_000)
+    flush_interval_s: float = Field(1.0, gt=0, le=60)
+    session_expiry_s: int = Field(12 * 3600, ge=60)
+
+
+class SensorSettings(_Section):
+    """One wearable sensor and whom and where it measures."""
+
+    address: str  # BLE address or name
+    profile: Literal["microbit", "thingy52", "witmotion", "polar_h10", "metamotion", "generic"]
+    wearer: str
+    placement: Placement = Placement.TRUNK
+
+    @field_validator("wearer")
+    @classmethod
+    def _pseudonym(cls, value: str) -> str:
+        return check_id(value, what="wearer id")
+
+
+class GatewaySettings(_Section):
+    """The BLE gateway."""
+
+    id: str = "gw1"
+    sensors: list[SensorSettings] = Field(default_factory=list)
+    team: str = ""
+    site: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return check_id(value, what="gateway id")
+
+
+class Settings(BaseSettings):
+    """Everything configurable, by section."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    influx: InfluxSettings = Field(default_factory=InfluxSettings)
+    recorder: RecorderSettings = Field(default_factory=RecorderSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    analytics: AnalyticsParams = Field(default_factory=AnalyticsParams)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # the file's values arrive as init arguments; the environment overrides them
+        return env_settings, init_settings
+
+
+def _describe(err: ValidationError, file_values: dict[str, Any]) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    env_name = ENV_PREFIX + "__".join(str(part) for part in first["loc"]).upper()
+    where = f" (from {env_name})" if env_name in os.environ else ""
+    if not where and file_values:
+        where = " (from the config file)"
+    shown = "" if first["type"] in ("missing", "extra_forbidden") else f" = {first.get('input')!r}"
+    if "password" in key or "token" in key:
+        shown = ""
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"invalid configuration: {key}{shown}: {first['msg']}{where}{more}"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Settings from `path` (TOML; must exist if given) and the environment.
+
+    Raises `ConfigError` with a one-line message naming the bad key.
+    """
+    values: dict[str, Any] = {}
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            values = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise ConfigError(f"cannot read config file {path}: {err}") from None
+    try:
+        return Settings(**values)
+    except ValidationError as err:
+        raise ConfigError(_describe(err, values)) from None

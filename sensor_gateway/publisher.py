@@ -1,0 +1,119 @@
+"""Publishing what the edge analytics release over MQTT (DESIGN.md section 5).
+
+QoS 1 throughout; the gateway's status is retained, with a retained "offline" last will. Every
+publish return code is checked, and the number of messages not yet acknowledged by the broker is
+bounded: past `max_inflight`, publishing waits for the oldest (back-pressure), so a broker
+outage slows the gateway down instead of losing or piling up messages without limit.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import time
+from typing import Protocol
+
+import paho.mqtt.client as paho
+
+from analytics.contract import encode_event, encode_minute, encode_state, gateway_topic, wearer_topic
+from analytics.monitor import Output
+from analytics.records import WearerState
+from posture.mqtt import BrokerError, connect, make_client
+from posture.settings import MqttSettings
+
+log = logging.getLogger(__name__)
+
+
+class Sink(Protocol):
+    """Where the edge service sends what a wearer's engine released."""
+
+    def publish_output(self, wearer_id: str, output: Output) -> None: ...
+
+    def publish_state(self, state: WearerState) -> None: ...
+
+
+class MqttPublisher:
+    """The gateway's MQTT connection."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        gateway_id: str,
+        *,
+        team: str = "",
+        site: str = "",
+        max_inflight: int = 10_000,
+        stall_timeout_s: float = 600.0,
+    ) -> None:
+        self.settings = settings
+        self.gateway_id = gateway_id
+        self.team = team
+        self.site = site
+        self.max_inflight = max_inflight
+        self.stall_timeout_s = stall_timeout_s
+        self.published = 0
+        self._inflight: collections.deque[paho.MQTTMessageInfo] = collections.deque()
+        self._status_topic = gateway_topic(settings.topic_root, gateway_id)
+        self._client = make_client(
+            settings, f"posture-gateway-{gateway_id}", will=(self._status_topic, self._status("offline"))
+        )
+
+    def _status(self, status: str) -> bytes:
+        return json.dumps({"v": 1, "type": "status", "status": status}).encode()
+
+    def start(self) -> None:
+        """Connect (raises `BrokerError`) and announce the gateway online."""
+        self._client.max_queued_messages_set(0)
+        connect(self._client, self.settings)
+        self._publish(self._status_topic, self._status("online"), retain=True)
+
+    def close(self, *, timeout_s: float = 30.0) -> None:
+        """Announce offline, wait until everything is acknowledged, disconnect."""
+        self._publish(self._status_topic, self._status("offline"), retain=True)
+        self.flush(timeout_s=timeout_s)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def publish_output(self, wearer_id: str, output: Output) -> None:
+        root = self.settings.topic_root
+        for event in output.events:
+            payload = encode_event(event, team=self.team, site=self.site)
+            self._publish(wearer_topic(root, wearer_id, "event"), payload)
+        for minute in output.minutes:
+            payload = encode_minute(minute, team=self.team, site=self.site)
+            self._publish(wearer_topic(root, wearer_id, "metric"), payload)
+
+    def publish_state(self, state: WearerState) -> None:
+        topic = wearer_topic(self.settings.topic_root, state.wearer_id, "state")
+        self._publish(topic, encode_state(state, team=self.team, site=self.site), retain=True)
+
+    def flush(self, *, timeout_s: float) -> None:
+        """Wait until the broker acknowledged every message; raises `BrokerError` on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while self._inflight:
+            self._wait_oldest(max(0.0, deadline - time.monotonic()))
+
+    def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        while self._inflight and self._inflight[0].is_published():
+            self._inflight.popleft()
+        while len(self._inflight) >= self.max_inflight:
+            self._wait_oldest(self.stall_timeout_s)
+        info = self._client.publish(topic, payload, qos=1, retain=retain)
+        # NO_CONN: paho keeps QoS 1 messages and sends them after it reconnects
+        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
+            raise BrokerError(f"publish to {topic} failed: {paho.error_string(info.rc)}")
+        self._inflight.append(info)
+        self.published += 1
+
+    def _wait_oldest(self, timeout_s: float) -> None:
+        oldest = self._inflight[0]
+        deadline = time.monotonic() + timeout_s
+        while not oldest.is_published():
+            if time.monotonic() > deadline:
+                raise BrokerError(
+                    f"MQTT broker at {self.settings.host}:{self.settings.port} has not acknowledged "
+                    f"{len(self._inflight)} message(s) for {timeout_s:g} s"
+                )
+            time.sleep(0.005)
+        self._inflight.popleft()

@@ -1,0 +1,217 @@
+"""A seeded, physically plausible simulated office day for the demo and load tests.
+
+The body frame is x forward, y left, z up along the trunk (or along the thigh, towards the hip).
+A sensor at rest measures +1 g along world "up"; the trunk's forward flexion and lateral tilt
+rotate that vector, walking adds gait oscillation at the step frequency, sitting adds breathing
+and micro-movements and a slow slouch drift, and every sensor is mounted in a random (seeded)
+orientation so that nothing downstream may assume which axis points up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.signal import lfilter
+
+from analytics.records import Placement, Posture, Trace
+
+F64 = NDArray[np.float64]
+TRANSITION_S = 3.0  # a sit-to-stand or stand-to-sit takes this long
+NOISE_G = 0.004  # sensor noise, 1 sigma
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One stretch of the simulated day."""
+
+    posture: Posture
+    duration_s: float
+    slouch_deg: float = 0.0  # forward flexion reached at the end of a sitting stretch
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedDay:
+    """Traces per placement and the true posture of every second."""
+
+    traces: dict[Placement, Trace]
+    truth: NDArray[np.str_]  # (seconds,) posture name per second from the trace start
+    schedule: tuple[Activity, ...]
+
+
+def office_schedule(rng: np.random.Generator, *, hours: float = 8.5) -> list[Activity]:
+    """Arrive, sit in bouts with breaks, a meeting, lunch (sensor off, a short rest), leave."""
+    A, P = Activity, Posture
+    day: list[Activity] = [A(P.WALKING, rng.uniform(180, 300)), A(P.STANDING, rng.uniform(30, 90))]
+    end_s = hours * 3600.0
+    lunch_at, lunch_done = 0.45 * end_s, False
+    while sum(a.duration_s for a in day) < end_s - 600:
+        elapsed = sum(a.duration_s for a in day)
+        remaining = end_s - elapsed
+        if not lunch_done and elapsed > lunch_at and remaining > 2 * 3600:
+            day += [
+                A(P.WALKING, rng.uniform(120, 240)),
+                A(P.SITTING, rng.uniform(1200, 1800), slouch_deg=rng.uniform(10, 18)),
+                A(P.NOT_WORN, rng.uniform(1500, 2100)),  # taken off, left on the desk
+                A(P.LYING, rng.uniform(300, 600)),
+                A(P.WALKING, rng.uniform(120, 240)),
+            ]
+            lunch_done = True
+            continue
+        bout = rng.choice([rng.uniform(900, 1700), rng.uniform(1900, 4200)], p=[0.5, 0.5])
+        bout = min(bout, max(remaining - 900, 300))
+        # an unbroken bout, sometimes with a short stand that is not a break
+        if rng.random() < 0.3:
+            first = rng.uniform(0.3, 0.7) * bout
+            day += [
+                A(P.SITTING, first, slouch_deg=rng.uniform(15, 30)),
+                A(P.STANDING, rng.uniform(15, 40)),
+                A(P.SITTING, bout - first, slouch_deg=rng.uniform(15, 30)),
+            ]
+        else:
+            day.append(A(P.SITTING, bout, slouch_deg=rng.uniform(12, 32)))
+        day += [A(P.WALKING, rng.uniform(60, 300)), A(P.STANDING, rng.uniform(40, 240))]
+        if rng.random() < 0.5:
+            day.append(A(P.WALKING, rng.uniform(60, 180)))
+    day.append(A(P.WALKING, rng.uniform(240, 420)))
+    return [Activity(a.posture, float(round(a.duration_s)), a.slouch_deg) for a in day]
+
+
+def random_rotation(rng: np.random.Generator) -> F64:
+    """A uniformly random rotation matrix (3, 3)."""
+    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+    q *= np.sign(np.diag(r))
+    if np.linalg.det(q) < 0:
+        q[:, 0] = -q[:, 0]
+    return q
+
+
+def _up(flexion_deg: F64, lateral_deg: F64) -> F64:
+    """World up in the body frame after forward flexion then lateral tilt, (n, 3)."""
+    th, ph = np.radians(flexion_deg), np.radians(lateral_deg)
+    return np.column_stack((-np.sin(th), np.sin(ph) * np.cos(th), np.cos(ph) * np.cos(th)))
+
+
+def _smooth_noise(rng: np.random.Generator, n: int, rate_hz: float, *, tau_s: float, sd: float) -> F64:
+    """First-order autoregressive noise with time constant `tau_s` and standard deviation `sd`."""
+    a = np.exp(-1.0 / (tau_s * rate_hz))
+    e = rng.normal(scale=sd * np.sqrt(1 - a * a), size=n)
+    return np.asarray(lfilter([1.0], [1.0, -a], e), dtype=np.float64)
+
+
+def _segment(activity: Activity, t: F64, rng: np.random.Generator, rate_hz: float) -> tuple[F64, F64, F64, F64]:
+    """Trunk up vector + dynamics and thigh up vector + dynamics for one activity, each (n, 3)."""
+    n = t.size
+    rel = t - t[0]
+    trunk_dyn = np.zeros((n, 3))
+    thigh_dyn = np.zeros((n, 3))
+    lateral = _smooth_noise(rng, n, rate_hz, tau_s=20.0, sd=1.5)
+    thigh_lateral = _smooth_noise(rng, n, rate_hz, tau_s=20.0, sd=3.0)
+    p = activity.posture
+    if p is Posture.SITTING:
+        drift = np.clip(rel / max(activity.duration_s * 0.6, 1.0), 0, 1)  # slow slouch
+        flexion = 4.0 + (activity.slouch_deg - 4.0) * drift
+        flexion += _smooth_noise(rng, n, rate_hz, tau_s=30.0, sd=2.5)  # micro-movements
+        flexion += 0.4 * np.sin(2 * np.pi * 0.25 * rel + rng.uniform(0, 6.3))  # breathing
+        # now and then a reach or a turn: a few degrees for a few seconds
+        for at in rng.uniform(0, max(activity.duration_s - 5, 1), size=int(activity.duration_s // 240)):
+            bump = np.exp(-0.5 * ((rel - at) / 1.5) ** 2)
+            flexion += rng.uniform(8, 20) * bump
+            trunk_dyn[:, 0] += 0.05 * np.gradient(bump) * rate_hz
+        trunk_dyn += rng.normal(scale=0.003, size=(n, 3))  # typing, fidgeting
+        thigh = 80.0 + _smooth_noise(rng, n, rate_hz, tau_s=60.0, sd=4.0)
+        thigh_dyn += rng.normal(scale=0.004, size=(n, 3))
+    elif p is Posture.STANDING:
+        flexion = 2.0 + _smooth_noise(rng, n, rate_hz, tau_s=5.0, sd=1.5)
+        thigh = 3.0 + _smooth_noise(rng, n, rate_hz, tau_s=5.0, sd=1.5)
+        trunk_dyn += rng.normal(scale=0.006, size=(n, 3))
+        thigh_dyn += rng.normal(scale=0.006, size=(n, 3))
+    elif p is Posture.WALKING:
+        step_hz = rng.uniform(1.7, 2.0)
+        phase = 2 * np.pi * step_hz * rel + rng.uniform(0, 6.3)
+        flexion = 5.0 + 1.5 * np.sin(phase) + _smooth_noise(rng, n, rate_hz, tau_s=10.0, sd=1.0)
+        trunk_dyn[:, 2] = 0.28 * np.sin(phase) + 0.08 * np.sin(2 * phase)
+        trunk_dyn[:, 0] = 0.12 * np.sin(phase + 1.2)
+        trunk_dyn[:, 1] = 0.08 * np.sin(phase / 2)
+        thigh = 5.0 + 22.0 * np.sin(phase / 2)
+        thigh_dyn[:, 2] = 0.45 * np.maximum(np.sin(phase), 0) ** 3
+        thigh_dyn[:, 0] = 0.25 * np.cos(phase / 2)
+        trunk_dyn += rng.normal(scale=0.02, size=(n, 3))
+        thigh_dyn += rng.normal(scale=0.03, size=(n, 3))
+    elif p is Posture.LYING:
+        flexion = -88.0 + _smooth_noise(rng, n, rate_hz, tau_s=60.0, sd=2.0)  # on the back
+        thigh = 88.0 + _smooth_noise(rng, n, rate_hz, tau_s=60.0, sd=2.0)
+        flexion += 0.6 * np.sin(2 * np.pi * 0.25 * rel)
+    else:  # not worn: flat on a desk, perfectly still
+        flexion = np.full(n, 90.0)
+        thigh = np.full(n, 90.0)
+        lateral = np.zeros(n)
+        thigh_lateral = np.zeros(n)
+    return _up(flexion, lateral), trunk_dyn, _up(thigh, thigh_lateral), thigh_dyn
+
+
+def _transition(t: F64, *, standing_up: bool) -> tuple[F64, F64, F64, F64]:
+    """A sit-to-stand (or stand-to-sit): the trunk leans forward while the thigh swings."""
+    x = (t - t[0]) / TRANSITION_S
+    lean = 35.0 * np.sin(np.pi * x) ** 2
+    thigh = 80.0 * (1 - x) if standing_up else 80.0 * x
+    lift = 0.25 * np.sin(2 * np.pi * x) * (1 if standing_up else -1)
+    trunk_dyn = np.zeros((t.size, 3))
+    trunk_dyn[:, 2] = lift
+    zero = np.zeros(t.size)
+    return _up(lean, zero), trunk_dyn, _up(thigh, zero), np.zeros((t.size, 3))
+
+
+def simulate_day(
+    *,
+    seed: int = 1234,
+    hours: float = 8.5,
+    rate_hz: float = 50.0,
+    start_s: float = 0.0,
+    placements: tuple[Placement, ...] = (Placement.TRUNK, Placement.THIGH),
+) -> SimulatedDay:
+    """Render a seeded office day for the given sensor placements, starting at `start_s`."""
+    rng = np.random.default_rng(seed)
+    schedule = office_schedule(rng, hours=hours)
+    mount = {p: random_rotation(rng) for p in Placement}
+    desk = {p: random_rotation(rng) for p in Placement}  # how the sensor lies when taken off
+    trunk, thigh, truth = [], [], []
+    t_next = 0.0
+    previous: Posture | None = None
+    for activity in schedule:
+        sitting_change = {previous, activity.posture} in (
+            {Posture.SITTING, Posture.STANDING},
+            {Posture.SITTING, Posture.WALKING},
+        )
+        duration = activity.duration_s
+        if sitting_change:
+            t = t_next + np.arange(int(TRANSITION_S * rate_hz)) / rate_hz
+            parts = _transition(t, standing_up=activity.posture is not Posture.SITTING)
+            trunk.append((parts[0], parts[1], None))
+            thigh.append((parts[2], parts[3], None))
+            t_next += TRANSITION_S
+            duration -= TRANSITION_S
+        n = int(round(duration * rate_hz))
+        t = t_next + np.arange(n) / rate_hz
+        up_t, dyn_t, up_h, dyn_h = _segment(activity, t, rng, rate_hz)
+        off = activity.posture is Posture.NOT_WORN
+        trunk.append((up_t, dyn_t, desk[Placement.TRUNK] if off else None))
+        thigh.append((up_h, dyn_h, desk[Placement.THIGH] if off else None))
+        truth.extend([activity.posture.value] * int(round(activity.duration_s)))
+        t_next += duration
+        previous = activity.posture
+
+    def render(parts: list[tuple[F64, F64, F64 | None]], placement: Placement) -> Trace:
+        chunks = []
+        for up, dyn, on_desk in parts:
+            body = up + dyn
+            rotation = on_desk if on_desk is not None else mount[placement]
+            chunks.append(body @ rotation.T)
+        accel = np.concatenate(chunks)
+        accel += rng.normal(scale=NOISE_G, size=accel.shape)
+        t = start_s + np.arange(accel.shape[0]) / rate_hz
+        return Trace(t_s=t, accel_g=accel, rate_hz=rate_hz, source=f"simulated office day (seed {seed})")
+
+    traces = {p: render(trunk if p is Placement.TRUNK else thigh, p) for p in placements}
+    return SimulatedDay(traces=traces, truth=np.array(truth), schedule=tuple(schedule))
