@@ -15,7 +15,6 @@ import numpy as np
 from .epochs import EpochBlock
 from .records import Placement
 
-
 MAX_GAP_S = 3600.0  # longer gaps in every sensor are skipped, not filled second by second
 
 

@@ -48,4 +48,5 @@ def unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
     [0.6, 0.0, 0.8]
     """
     norm = np.linalg.norm(v, axis=-1, keepdims=True)
-    return np.divide(v, norm, out=np.zeros_like(v), where=norm > 0)
+    out: NDArray[np.float64] = np.divide(v, norm, out=np.zeros_like(v), where=norm > 0)
+    return out

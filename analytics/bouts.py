@@ -99,7 +99,9 @@ class SittingBouts:
     def _sit(self, run: _Run) -> None:
         bout = self.bout
         if bout is None:
-            self.bout = _SittingBout(start_s=run.start_s, sit_end_s=run.end_s, sitting_s=run.end_s - run.start_s)
+            self.bout = _SittingBout(
+                start_s=run.start_s, sit_end_s=run.end_s, sitting_s=run.end_s - run.start_s
+            )
             return
         if bout.away_s:
             bout.interruptions += 1

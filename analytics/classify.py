@@ -25,7 +25,8 @@ def still(block: EpochBlock, thresholds: Thresholds) -> NDArray[np.bool_]:
     """Seconds with no movement beyond sensor noise on at least two axes."""
     with np.errstate(invalid="ignore"):
         quiet = (block.sd_g < thresholds.still_sd_g) & (block.range_g < thresholds.still_range_g)
-    return (quiet.sum(axis=1) >= 2) & (block.fill >= 0.5)
+    result: NDArray[np.bool_] = (quiet.sum(axis=1) >= 2) & (block.fill >= 0.5)
+    return result
 
 
 class Classifier:
@@ -51,9 +52,15 @@ class Classifier:
         main = trunk if trunk is not None else thigh
         assert main is not None
         k = len(main)
-        incl = angle_deg(trunk.mean_g, refs[Placement.TRUNK]) if trunk is not None else np.full(k, np.nan)
+        incl = (
+            angle_deg(trunk.mean_g, refs[Placement.TRUNK])
+            if trunk is not None
+            else np.full(k, np.nan)
+        )
         thigh_incl = (
-            angle_deg(thigh.mean_g, refs[Placement.THIGH]) if thigh is not None else np.full(k, np.nan)
+            angle_deg(thigh.mean_g, refs[Placement.THIGH])
+            if thigh is not None
+            else np.full(k, np.nan)
         )
         is_walking = np.logical_or.reduce(list(walking.values()))
         has_data = np.logical_and.reduce([b.fill >= 0.5 for b in aligned.values()])

@@ -136,7 +136,9 @@ def encode_state(state: WearerState, *, team: str = "", site: str = "") -> bytes
             "t": round(state.t_s, 3),
             "posture": state.posture.value,
             "posture_since": round(state.posture_since_s, 3),
-            "sitting_since": None if state.sitting_since_s is None else round(state.sitting_since_s, 3),
+            "sitting_since": None
+            if state.sitting_since_s is None
+            else round(state.sitting_since_s, 3),
             "calibrated": state.calibrated,
         }
     )
@@ -226,15 +228,15 @@ def _values(raw: Any) -> dict[str, Value]:
         kind = VALUE_TYPES.get(key)
         if kind is None:
             raise PayloadError(f"unknown value name {str(key)[:80]!r}")
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if type(value) is not kind:
+        number = isinstance(value, int) and not isinstance(value, bool)
+        typed: Value = float(value) if kind is float and number else value
+        if type(typed) is not kind:
             raise PayloadError(f"value {key!r} must be {kind.__name__}, got {type(value).__name__}")
-        if isinstance(value, float) and (not math.isfinite(value) or abs(value) > 1e12):
-            raise PayloadError(f"value {key!r} = {value} is not a finite number")
-        if isinstance(value, str) and len(value) > 256:
-            raise PayloadError(f"value {key!r} is a string of {len(value)} characters (at most 256)")
-        out[key] = value
+        if isinstance(typed, float) and (not math.isfinite(typed) or abs(typed) > 1e12):
+            raise PayloadError(f"value {key!r} = {typed} is not a finite number")
+        if isinstance(typed, str) and len(typed) > 256:
+            raise PayloadError(f"value {key!r} is a string of {len(typed)} chars (at most 256)")
+        out[key] = typed
     return out
 
 
@@ -269,7 +271,9 @@ def _minute(data: Mapping[str, Any]) -> MinuteMetrics:
     if sum(posture_s.values()) != 60:
         raise PayloadError(f"posture seconds add up to {sum(posture_s.values())}, not 60")
     bands = _field(data, "band_s", list)
-    if len(bands) != 3 or not all(isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 60 for b in bands):
+    if len(bands) != 3 or not all(
+        isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 60 for b in bands
+    ):
         raise PayloadError("field 'band_s' must be three whole seconds in [0, 60]")
 
     def optional(key: str) -> float | None:

@@ -37,7 +37,7 @@ class Debouncer:
             return timeline
         posture = timeline.posture.copy()
         # a time jump (skipped gap) also ends a run
-        jump = np.diff(timeline.t_s, prepend=self._last_t + 1.0) != 1.0
+        jump = np.diff(timeline.t_s, prepend=self._last_t) != 1.0
         key = posture.astype(np.int64) + np.cumsum(jump) * len(CODE)
         starts, lengths, _ = runs(key)
         release = len(timeline)

@@ -45,7 +45,10 @@ class EpochBlock:
         if not blocks:
             return EpochBlock.empty()
         return EpochBlock(
-            **{f.name: np.concatenate([getattr(b, f.name) for b in blocks]) for f in fields(EpochBlock)}
+            **{
+                f.name: np.concatenate([getattr(b, f.name) for b in blocks])
+                for f in fields(EpochBlock)
+            }
         )
 
 

@@ -54,9 +54,14 @@ def summarise(wearer_id: str, timeline: Timeline) -> list[MinuteMetrics]:
     n_working = np.add.reduceat(working.astype(np.int64), starts)
     flex_sum = np.add.reduceat(flex, starts)
     flex_max = np.maximum.reduceat(np.where(working, timeline.flexion_deg, -np.inf), starts)
-    incl = np.where(working & np.isfinite(timeline.inclination_deg), timeline.inclination_deg, np.nan)
+    incl = np.where(
+        working & np.isfinite(timeline.inclination_deg), timeline.inclination_deg, np.nan
+    )
     bands = np.stack(
-        [np.add.reduceat(((incl >= lo) & (incl < hi)).astype(np.int64), starts) for lo, hi in EXPOSURE_BANDS_DEG],
+        [
+            np.add.reduceat(((incl >= lo) & (incl < hi)).astype(np.int64), starts)
+            for lo, hi in EXPOSURE_BANDS_DEG
+        ],
         axis=1,
     )
     slouch = np.add.reduceat(timeline.slouched.astype(np.int64), starts)
@@ -76,7 +81,9 @@ def summarise(wearer_id: str, timeline: Timeline) -> list[MinuteMetrics]:
                 flexion_mean_deg=round(float(flex_sum[i]) / n, 2) if n else None,
                 flexion_max_deg=round(float(flex_max[i]), 2) if n else None,
                 band_s=(int(bands[i, 0]), int(bands[i, 1]), int(bands[i, 2])),
-                enmo_mg=round(1000.0 * float(enmo_sum[i]) / int(enmo_n[i]), 2) if enmo_n[i] else 0.0,
+                enmo_mg=round(1000.0 * float(enmo_sum[i]) / int(enmo_n[i]), 2)
+                if enmo_n[i]
+                else 0.0,
             )
         )
     return out

@@ -55,9 +55,8 @@ class NotWornDetector:
         """Add consecutive still seconds to the run, splitting it where the sensor moved."""
         out: list[Timeline] = []
         while len(part):
-            if self._held_s or self._off:
-                if part.t_s[0] != self._next_t:
-                    out.extend(self._end_run())
+            if (self._held_s or self._off) and part.t_s[0] != self._next_t:
+                out.extend(self._end_run())
             lo = np.minimum.accumulate(np.vstack((self._lo, part.gravity_g)), axis=0)[1:]
             hi = np.maximum.accumulate(np.vstack((self._hi, part.gravity_g)), axis=0)[1:]
             moved = ((hi - lo) > self.range_g).sum(axis=1) >= 2

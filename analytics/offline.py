@@ -21,9 +21,15 @@ class Analysis:
     summary: DaySummary
 
 
-def interleave(traces: Mapping[Placement, Trace], *, chunk_s: float) -> list[tuple[Placement, SampleBatch]]:
+def interleave(
+    traces: Mapping[Placement, Trace], *, chunk_s: float
+) -> list[tuple[Placement, SampleBatch]]:
     """Batches of all sensors in time order, as a live gateway would deliver them."""
-    batches = [(p, b) for p, trace in traces.items() for b in trace.batches(sensor_id=p.value, max_s=chunk_s)]
+    batches = [
+        (p, b)
+        for p, trace in traces.items()
+        for b in trace.batches(sensor_id=p.value, max_s=chunk_s)
+    ]
     order = np.argsort([b.t0 for _, b in batches], kind="stable")
     return [batches[i] for i in order]
 

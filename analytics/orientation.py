@@ -50,7 +50,9 @@ class UprightReference:
         self.up = unit(np.asarray(up, dtype=np.float64))
         return Calibration(t_s=t_s, up=self.up, source="manual")
 
-    def update(self, block: EpochBlock, walking: NDArray[np.bool_]) -> tuple[F64, list[Calibration]]:
+    def update(
+        self, block: EpochBlock, walking: NDArray[np.bool_]
+    ) -> tuple[F64, list[Calibration]]:
         """Learn from the walking seconds of `block`.
 
         Returns the reference in force at each second of `block` (k, 3), NaN where none yet,
@@ -59,7 +61,7 @@ class UprightReference:
         refs = np.full((len(block), 3), np.nan)
         calibrations: list[Calibration] = []
         start = 0
-        for i in np.flatnonzero(walking):
+        for i in np.flatnonzero(walking).tolist():
             self._walking.append(unit(block.mean_g[i]))
             self._count += 1
             if self._count % self.every:
@@ -70,7 +72,9 @@ class UprightReference:
             self._walking = self._walking[-self.window :]
             before, self.up = self.up, unit(np.median(recent, axis=0))
             if before is None or float(angle_deg(before, self.up)) >= self.report_deg:
-                calibrations.append(Calibration(t_s=float(block.t_s[i]) + 1.0, up=self.up, source="walking"))
+                calibrations.append(
+                    Calibration(t_s=float(block.t_s[i]) + 1.0, up=self.up, source="walking")
+                )
             start = i + 1
         if self.up is not None:
             refs[start:] = self.up

@@ -70,7 +70,9 @@ class SlouchRules:
         _positive("threshold_deg", self.threshold_deg)
         _positive("hold_s", self.hold_s)
         if not 0 <= self.hysteresis_deg < self.threshold_deg:
-            raise ValueError(f"hysteresis_deg must be in [0, threshold_deg), got {self.hysteresis_deg}")
+            raise ValueError(
+                f"hysteresis_deg must be in [0, threshold_deg), got {self.hysteresis_deg}"
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,7 +173,9 @@ class Trace:
 
     def shifted(self, offset_s: float) -> Trace:
         """The same samples with `offset_s` added to every time (e.g. to anchor at a unix time)."""
-        return Trace(t_s=self.t_s + offset_s, accel_g=self.accel_g, rate_hz=self.rate_hz, source=self.source)
+        return Trace(
+            t_s=self.t_s + offset_s, accel_g=self.accel_g, rate_hz=self.rate_hz, source=self.source
+        )
 
     def batches(self, *, sensor_id: str, max_s: float = 1.0) -> list[SampleBatch]:
         """The trace cut into uniform batches of at most `max_s`, never across a gap."""

@@ -42,7 +42,9 @@ class SlouchTracker:
             sitting = timeline.posture == _SITTING
             cont = sitting & (timeline.flexion_deg > r.threshold_deg - r.hysteresis_deg)
             above = sitting & (timeline.flexion_deg > r.threshold_deg)
-        jump = np.diff(timeline.t_s, prepend=self._next_t) != 1.0  # a time jump ends excursions
+        jump = (
+            np.diff(timeline.t_s, prepend=self._next_t - 1.0) != 1.0
+        )  # a time jump ends excursions
         starts, lengths, _ = runs(cont.astype(np.int64) + 2 * np.cumsum(jump))
         for start, length in zip(starts.tolist(), lengths.tolist(), strict=True):
             part = timeline.take(slice(start, start + length))

@@ -63,7 +63,10 @@ class Timeline:
         if len(parts) == 1:
             return parts[0]
         return Timeline(
-            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Timeline)}
+            **{
+                f.name: np.concatenate([getattr(p, f.name) for p in parts])
+                for f in fields(Timeline)
+            }
         )
 
     def epochs(self) -> Iterator[Epoch]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import urllib.parse
 from collections.abc import Sequence
 from typing import Any
-
-import urllib.parse
 
 import urllib3
 
@@ -69,11 +68,14 @@ class InfluxClient:
             self._v2.close()
 
     def __repr__(self) -> str:  # never shows credentials
-        return f"InfluxClient(url={self.url!r}, database={self.settings.database!r}, api={self.settings.api})"
+        s = self.settings
+        return f"InfluxClient(url={self.url!r}, database={s.database!r}, api={s.api})"
 
     # -- requests -----------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, *, fields: dict[str, str], body: bytes | None = None) -> Any:
+    def _request(
+        self, method: str, path: str, *, fields: dict[str, str], body: bytes | None = None
+    ) -> Any:
         url = f"{self.url}{path}"
         try:
             if body is None:
@@ -83,9 +85,14 @@ class InfluxClient:
                 headers = self._headers | {"Content-Type": "text/plain; charset=utf-8"}
                 response = self._http.request(method, f"{url}?{query}", body=body, headers=headers)
         except urllib3.exceptions.HTTPError as err:
-            raise InfluxUnavailable(f"cannot reach InfluxDB at {self.url}: {_reason(err)}") from None
+            raise InfluxUnavailable(
+                f"cannot reach InfluxDB at {self.url}: {_reason(err)}"
+            ) from None
         if response.status >= 500:
-            raise InfluxUnavailable(f"InfluxDB at {self.url} answered HTTP {response.status}: {_error_text(response.data)}")
+            text = _error_text(response.data)
+            raise InfluxUnavailable(
+                f"InfluxDB at {self.url} answered HTTP {response.status}: {text}"
+            )
         if response.status >= 400:
             raise InfluxRejected(response.status, _error_text(response.data))
         return response
@@ -102,9 +109,9 @@ class InfluxClient:
         db = self.settings.database
         self.query(f'CREATE DATABASE "{db}"', method="POST")
         if self.settings.retention:
+            keep = self.settings.retention
             self.query(
-                f'ALTER RETENTION POLICY "autogen" ON "{db}" DURATION {self.settings.retention} DEFAULT',
-                method="POST",
+                f'ALTER RETENTION POLICY "autogen" ON "{db}" DURATION {keep} DEFAULT', method="POST"
             )
 
     def write(self, lines: Sequence[str]) -> None:
@@ -115,7 +122,9 @@ class InfluxClient:
             self._write_v2(lines)
             return
         body = "\n".join(lines).encode()
-        self._request("POST", "/write", fields={"db": self.settings.database, "precision": "ms"}, body=body)
+        self._request(
+            "POST", "/write", fields={"db": self.settings.database, "precision": "ms"}, body=body
+        )
 
     def _write_v2(self, lines: Sequence[str]) -> None:
         from influxdb_client import InfluxDBClient, WritePrecision
@@ -138,7 +147,9 @@ class InfluxClient:
                 raise InfluxRejected(err.status, _error_text(err.body or b"")) from None
             raise InfluxUnavailable(f"InfluxDB at {self.url}: HTTP {err.status}") from None
         except (urllib3.exceptions.HTTPError, OSError) as err:
-            raise InfluxUnavailable(f"cannot reach InfluxDB at {self.url}: {_reason(err)}") from None
+            raise InfluxUnavailable(
+                f"cannot reach InfluxDB at {self.url}: {_reason(err)}"
+            ) from None
 
     def query(self, influxql: str, *, method: str = "GET") -> list[dict[str, Any]]:
         """Rows of an InfluxQL query, each a dict of column -> value with the series tags merged in.

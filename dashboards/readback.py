@@ -20,12 +20,19 @@ def _where(wearer_id: str, start_s: float | None, end_s: float | None) -> str:
 
 
 def wearer_records(
-    influx: InfluxClient, wearer_id: str, *, start_s: float | None = None, end_s: float | None = None
+    influx: InfluxClient,
+    wearer_id: str,
+    *,
+    start_s: float | None = None,
+    end_s: float | None = None,
 ) -> tuple[list[Event], list[MinuteMetrics]]:
     """The wearer's events and minutes in [start_s, end_s), in time order."""
     where = _where(wearer_id, start_s, end_s)
-    minutes = [minute_from_row(r) for r in influx.query(f'SELECT * FROM "{MINUTE}" WHERE {where}')]
-    events = [event_from_row(r) for r in influx.query(f'SELECT * FROM "{EVENT}" WHERE {where}')]
+    # `where` is built from a checked pseudonym and numbers only
+    minute_rows = influx.query(f'SELECT * FROM "{MINUTE}" WHERE {where}')  # noqa: S608
+    event_rows = influx.query(f'SELECT * FROM "{EVENT}" WHERE {where}')  # noqa: S608
+    minutes = [minute_from_row(r) for r in minute_rows]
+    events = [event_from_row(r) for r in event_rows]
     events.sort(key=lambda e: (e.end_s, e.start_s, e.kind.value))
     return events, minutes
 

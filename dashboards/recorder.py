@@ -87,7 +87,6 @@ class Recorder:
 
     def run(self, *, ready: threading.Event | None = None) -> RecorderStats:
         """Record until `stop` is called. Raises `BrokerError` if the broker cannot be reached."""
-        self.influx.ensure_database()
         client = make_client(self.mqtt_settings, self.settings.client_id, manual_ack=True)
         client.on_connect = self._on_connect
         client.on_message = lambda _c, _u, msg: self._queue.put(msg)
@@ -101,13 +100,29 @@ class Recorder:
         if ready is not None:
             ready.set()
         try:
+            self._ensure_database()
             self._loop()
         finally:
             client.disconnect()
             client.loop_stop()
         return self.stats
 
-    def _on_connect(self, client: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+    def _ensure_database(self) -> None:
+        """Create the database, waiting for InfluxDB if it is not up yet."""
+        attempt = 0
+        while not self._stop.is_set():
+            try:
+                self.influx.ensure_database()
+                return
+            except InfluxUnavailable as err:
+                wait = backoff_s(attempt)
+                attempt += 1
+                log.warning("influx unavailable, retrying in %.1f s: %s", wait, err)
+                self._sleep(wait)
+
+    def _on_connect(
+        self, client: paho.Client, _u: object, _f: object, reason: object, _p: object
+    ) -> None:
         options = SubscribeOptions(qos=1)
         client.subscribe([(topic, options) for topic in self.subscriptions])
 
@@ -116,7 +131,9 @@ class Recorder:
         while not self._stop.is_set():
             timeout = self.settings.flush_interval_s
             if pending.messages:
-                timeout = max(0.0, pending.first_at + self.settings.flush_interval_s - time.monotonic())
+                timeout = max(
+                    0.0, pending.first_at + self.settings.flush_interval_s - time.monotonic()
+                )
             try:
                 msg = self._queue.get(timeout=timeout)
             except queue.Empty:
@@ -124,7 +141,10 @@ class Recorder:
             if msg is not None:
                 self._take(msg, pending)
             full = len(pending.lines) >= self.settings.batch_size
-            due = pending.messages and time.monotonic() - pending.first_at >= self.settings.flush_interval_s
+            due = (
+                pending.messages
+                and time.monotonic() - pending.first_at >= self.settings.flush_interval_s
+            )
             if full or due:
                 self._flush(pending)
                 pending = _Pending()
@@ -134,7 +154,7 @@ class Recorder:
     def _take(self, msg: paho.MQTTMessage, pending: _Pending) -> None:
         self.stats.received += 1
         try:
-            line = self._line(msg.topic, msg.payload)
+            line = self._line(msg.topic, bytes(msg.payload))
         except PayloadError as err:
             self._reject(msg, str(err))
             return
@@ -153,7 +173,9 @@ class Recorder:
         if not isinstance(record, expected):
             raise PayloadError(f"a {type(record).__name__} payload on a {channel} topic")
         if record.wearer_id != wearer:
-            raise PayloadError(f"payload for wearer {record.wearer_id!r} on wearer {wearer!r}'s topic")
+            raise PayloadError(
+                f"payload for wearer {record.wearer_id!r} on wearer {wearer!r}'s topic"
+            )
         point = (
             event_point(record, team=message.team, site=message.site)
             if isinstance(record, Event)
@@ -174,7 +196,9 @@ class Recorder:
                 break
             except InfluxUnavailable as err:
                 if self._stop.is_set():
-                    log.warning("stopping with unwritten batch=%d (left unacknowledged)", len(pending.lines))
+                    log.warning(
+                        "stopping with unwritten batch=%d (left unacknowledged)", len(pending.lines)
+                    )
                     return
                 wait = backoff_s(attempt)
                 attempt += 1

@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 
 
-def backoff_s(attempt: int, *, base_s: float = 0.5, cap_s: float = 30.0, rng: random.Random | None = None) -> float:
+def backoff_s(
+    attempt: int, *, base_s: float = 0.5, cap_s: float = 30.0, rng: random.Random | None = None
+) -> float:
     """Seconds to wait before retry number `attempt` (0-based): half to all of a capped doubling.
 
     >>> backoff_s(0, rng=random.Random(1)) <= 0.5

@@ -41,9 +41,16 @@ def fail(message: str, *, code: int = 1) -> typer.Exit:
 def main(
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="TOML configuration file (see posture.example.toml).", envvar="POSTURE_CONFIG"),
+        typer.Option(
+            "--config",
+            "-c",
+            help="TOML configuration file (see posture.example.toml).",
+            envvar="POSTURE_CONFIG",
+        ),
     ] = None,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")
+    ] = 0,
 ) -> None:
     """Load the configuration once, before any command runs."""
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
@@ -62,7 +69,9 @@ def settings() -> Settings:
 @app.command()
 def analyze(
     trace: Annotated[Path, typer.Argument(help="Trace CSV with columns t_s, ax, ay, az (g).")],
-    placement: Annotated[Placement, typer.Option(help="Where the sensor was worn.")] = Placement.TRUNK,
+    placement: Annotated[
+        Placement, typer.Option(help="Where the sensor was worn.")
+    ] = Placement.TRUNK,
 ) -> None:
     """Analyse a recorded trace offline (no servers) and print the summary."""
     from analytics.offline import analyze as run_analysis
@@ -87,13 +96,22 @@ def analyze(
 def demo(
     trace: Annotated[
         list[Path] | None,
-        typer.Option("--trace", "-t", help="Replay this recording instead of the simulated day (repeatable)."),
+        typer.Option(
+            "--trace", "-t", help="Replay this recording instead of the simulated day (repeatable)."
+        ),
     ] = None,
-    hours: Annotated[float, typer.Option(min=0.1, max=24, help="Length of the simulated day.")] = 8.5,
+    hours: Annotated[
+        float, typer.Option(min=0.1, max=24, help="Length of the simulated day.")
+    ] = 8.5,
     seed: Annotated[int, typer.Option(help="Seed of the simulated day.")] = 1234,
-    speed: Annotated[float, typer.Option(min=0, help="Multiple of real time; 0 = as fast as possible.")] = 0.0,
+    speed: Annotated[
+        float, typer.Option(min=0, help="Multiple of real time; 0 = as fast as possible.")
+    ] = 0.0,
     external: Annotated[
-        bool, typer.Option("--external", help="Use the configured broker and InfluxDB instead of private ones.")
+        bool,
+        typer.Option(
+            "--external", help="Use the configured broker and InfluxDB instead of private ones."
+        ),
     ] = False,
 ) -> None:
     """Run the whole pipeline with no hardware and print the summary read back from InfluxDB."""

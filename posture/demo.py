@@ -51,7 +51,12 @@ def private_servers(workdir: Path, settings: Settings) -> Iterator[Endpoints]:
         try:
             yield Endpoints(
                 mqtt=settings.mqtt.model_copy(
-                    update={"host": "127.0.0.1", "port": broker.port, "username": None, "tls": False}
+                    update={
+                        "host": "127.0.0.1",
+                        "port": broker.port,
+                        "username": None,
+                        "tls": False,
+                    }
                 ),
                 influx=settings.influx.model_copy(
                     update={"url": influxd.url, "api": "v1", "token": None, "username": None}
@@ -94,9 +99,15 @@ def _live_table(states: Mapping[str, WearerState | None]) -> Table:
         if state is None:
             table.add_row(wearer, "-", "waiting for data", "", "")
             continue
-        bout = duration(state.t_s - state.sitting_since_s) if state.sitting_since_s is not None else "-"
+        bout = (
+            duration(state.t_s - state.sitting_since_s)
+            if state.sitting_since_s is not None
+            else "-"
+        )
         clock = datetime.fromtimestamp(state.t_s).strftime("%H:%M")
-        table.add_row(wearer, clock, state.posture.value, bout, "yes" if state.calibrated else "not yet")
+        table.add_row(
+            wearer, clock, state.posture.value, bout, "yes" if state.calibrated else "not yet"
+        )
     return table
 
 
@@ -131,11 +142,16 @@ def run_demo(
         influx = InfluxClient(endpoints.influx)
         stack.callback(influx.close)
         progress = Progress(
-            TextColumn("streaming"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn()
+            TextColumn("streaming"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
         )
         task = progress.add_task("stream", total=1.0)
         states: dict[str, WearerState | None] = {}
-        with Live(Group(progress, _live_table(states)), console=console, refresh_per_second=8) as live:
+        with Live(
+            Group(progress, _live_table(states)), console=console, refresh_per_second=8
+        ) as live:
 
             def update(fraction: float, now: Mapping[str, WearerState | None]) -> None:
                 progress.update(task, completed=fraction)

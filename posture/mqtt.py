@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from .settings import MqttSettings
@@ -38,7 +39,9 @@ def make_client(
     if settings.username is not None:
         client.username_pw_set(settings.username, settings.password_value())
     if settings.tls:
-        context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
+        context = ssl.create_default_context(
+            cafile=str(settings.ca_file) if settings.ca_file else None
+        )
         client.tls_set_context(context)
     if will is not None:
         client.will_set(will[0], will[1], qos=1, retain=True)
@@ -61,9 +64,11 @@ def connect(
     where = f"{settings.host}:{settings.port}"
     accepted = threading.Event()
     outcome: list[str] = []
-    previous = client.on_connect
+    previous: Any = client.on_connect
 
-    def on_connect(c: paho.Client, userdata: object, flags: object, reason: ReasonCode, props: object) -> None:
+    def on_connect(
+        c: paho.Client, userdata: object, flags: object, reason: ReasonCode, props: object
+    ) -> None:
         if reason.is_failure:
             outcome.append(str(reason))
         accepted.set()
@@ -71,7 +76,7 @@ def connect(
             previous(c, userdata, flags, reason, props)
 
     client.on_connect = on_connect
-    properties = Properties(PacketTypes.CONNECT)
+    properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     if session_expiry_s:
         properties.SessionExpiryInterval = session_expiry_s
     if receive_maximum:
@@ -89,7 +94,9 @@ def connect(
     client.loop_start()
     if not accepted.wait(settings.connect_timeout_s):
         client.loop_stop()
-        raise BrokerError(f"MQTT broker at {where} did not answer within {settings.connect_timeout_s:g} s")
+        raise BrokerError(
+            f"MQTT broker at {where} did not answer within {settings.connect_timeout_s:g} s"
+        )
     client.on_connect = previous
     if outcome:
         client.loop_stop()

@@ -50,11 +50,17 @@ def summary_table(summary: DaySummary, *, title: str) -> Table:
     table.add_column()
     p = summary.posture_s
     rows = [
-        ("Sitting", duration(summary.sitting_s) + _share(summary.sitting_s, worn) + " of wear time"),
+        (
+            "Sitting",
+            duration(summary.sitting_s) + _share(summary.sitting_s, worn) + " of wear time",
+        ),
         ("Sitting bouts", f"{summary.sitting_bouts}, longest {duration(summary.longest_bout_s)}"),
         ("Prolonged bouts (30 min+)", str(summary.prolonged_bouts)),
         ("Breaks", f"{summary.breaks} ({summary.breaks_per_sitting_hour:.1f} per sitting hour)"),
-        ("Upright", duration(summary.upright_s) + f", walking {duration(p.get(Posture.WALKING, 0))}"),
+        (
+            "Upright",
+            duration(summary.upright_s) + f", walking {duration(p.get(Posture.WALKING, 0))}",
+        ),
         ("Lying", duration(p.get(Posture.LYING, 0))),
         ("Slouched", duration(summary.slouch_s) + f" ({summary.slouch_fraction:.0%} of sitting)"),
     ]

@@ -68,7 +68,9 @@ class Server:
         if self.alive():
             return
         with self.log_path.open("ab") as out:
-            self.process = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir)
+            self.process = subprocess.Popen(
+                self.argv, stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir
+            )
         deadline = time.monotonic() + self.probe_s
         while time.monotonic() < deadline:
             if not self.alive():
@@ -81,7 +83,9 @@ class Server:
                 return
             time.sleep(0.05)
         self.stop()
-        raise ServerError(f"{self.name} did not answer on port {self.port} within {self.probe_s:g} s")
+        raise ServerError(
+            f"{self.name} did not answer on port {self.port} within {self.probe_s:g} s"
+        )
 
     def stop(self, *, timeout_s: float = 10.0) -> None:
         """Terminate the process (SIGTERM, then SIGKILL if it does not go)."""
@@ -208,7 +212,9 @@ def influxd(workdir: Path) -> Influxd:
         port, rpc_port = free_port(), free_port()
         conf = workdir / "influxdb.conf"
         conf.write_text(INFLUXD_CONF.format(port=port, rpc_port=rpc_port, workdir=workdir))
-        server = Influxd("influxd", [str(binary), "-config", str(conf)], port, workdir, probe_s=30.0)
+        server = Influxd(
+            "influxd", [str(binary), "-config", str(conf)], port, workdir, probe_s=30.0
+        )
         try:
             server.start()
         except ServerError:

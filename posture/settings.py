@@ -120,11 +120,11 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
-    mqtt: MqttSettings = Field(default_factory=MqttSettings)
-    influx: InfluxSettings = Field(default_factory=InfluxSettings)
-    recorder: RecorderSettings = Field(default_factory=RecorderSettings)
-    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
-    analytics: AnalyticsParams = Field(default_factory=AnalyticsParams)
+    mqtt: MqttSettings = MqttSettings()
+    influx: InfluxSettings = InfluxSettings()
+    recorder: RecorderSettings = RecorderSettings()
+    gateway: GatewaySettings = GatewaySettings()
+    analytics: AnalyticsParams = AnalyticsParams()
 
     @classmethod
     def settings_customise_sources(

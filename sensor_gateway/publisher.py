@@ -16,7 +16,13 @@ from typing import Protocol
 
 import paho.mqtt.client as paho
 
-from analytics.contract import encode_event, encode_minute, encode_state, gateway_topic, wearer_topic
+from analytics.contract import (
+    encode_event,
+    encode_minute,
+    encode_state,
+    gateway_topic,
+    wearer_topic,
+)
 from analytics.monitor import Output
 from analytics.records import WearerState
 from posture.mqtt import BrokerError, connect, make_client
@@ -56,7 +62,9 @@ class MqttPublisher:
         self._inflight: collections.deque[paho.MQTTMessageInfo] = collections.deque()
         self._status_topic = gateway_topic(settings.topic_root, gateway_id)
         self._client = make_client(
-            settings, f"posture-gateway-{gateway_id}", will=(self._status_topic, self._status("offline"))
+            settings,
+            f"posture-gateway-{gateway_id}",
+            will=(self._status_topic, self._status("offline")),
         )
 
     def _status(self, status: str) -> bytes:
@@ -112,8 +120,8 @@ class MqttPublisher:
         while not oldest.is_published():
             if time.monotonic() > deadline:
                 raise BrokerError(
-                    f"MQTT broker at {self.settings.host}:{self.settings.port} has not acknowledged "
-                    f"{len(self._inflight)} message(s) for {timeout_s:g} s"
+                    f"MQTT broker at {self.settings.host}:{self.settings.port} has not "
+                    f"acknowledged {len(self._inflight)} message(s) for {timeout_s:g} s"
                 )
             time.sleep(0.005)
         self._inflight.popleft()

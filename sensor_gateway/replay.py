@@ -27,7 +27,9 @@ async def replay(
     batches = [
         (key, batch)
         for key, trace in traces.items()
-        for batch in trace.batches(sensor_id=f"{key.wearer_id}/{key.placement.value}", max_s=batch_s)
+        for batch in trace.batches(
+            sensor_id=f"{key.wearer_id}/{key.placement.value}", max_s=batch_s
+        )
     ]
     order = np.argsort([b.t0 for _, b in batches], kind="stable")
     if not batches:

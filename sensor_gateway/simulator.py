@@ -18,6 +18,7 @@ from scipy.signal import lfilter
 from analytics.records import Placement, Posture, Trace
 
 F64 = NDArray[np.float64]
+_Part = tuple[F64, F64, F64 | None]  # up vector, dynamics, desk rotation when not worn
 TRANSITION_S = 3.0  # a sit-to-stand or stand-to-sit takes this long
 NOISE_G = 0.004  # sensor noise, 1 sigma
 
@@ -42,20 +43,20 @@ class SimulatedDay:
 
 def office_schedule(rng: np.random.Generator, *, hours: float = 8.5) -> list[Activity]:
     """Arrive, sit in bouts with breaks, a meeting, lunch (sensor off, a short rest), leave."""
-    A, P = Activity, Posture
-    day: list[Activity] = [A(P.WALKING, rng.uniform(180, 300)), A(P.STANDING, rng.uniform(30, 90))]
+    a, p = Activity, Posture
+    day: list[Activity] = [a(p.WALKING, rng.uniform(180, 300)), a(p.STANDING, rng.uniform(30, 90))]
     end_s = hours * 3600.0
     lunch_at, lunch_done = 0.45 * end_s, False
-    while sum(a.duration_s for a in day) < end_s - 600:
-        elapsed = sum(a.duration_s for a in day)
+    while sum(x.duration_s for x in day) < end_s - 600:
+        elapsed = sum(x.duration_s for x in day)
         remaining = end_s - elapsed
         if not lunch_done and elapsed > lunch_at and remaining > 2 * 3600:
             day += [
-                A(P.WALKING, rng.uniform(120, 240)),
-                A(P.SITTING, rng.uniform(1200, 1800), slouch_deg=rng.uniform(10, 18)),
-                A(P.NOT_WORN, rng.uniform(1500, 2100)),  # taken off, left on the desk
-                A(P.LYING, rng.uniform(300, 600)),
-                A(P.WALKING, rng.uniform(120, 240)),
+                a(p.WALKING, rng.uniform(120, 240)),
+                a(p.SITTING, rng.uniform(1200, 1800), slouch_deg=rng.uniform(10, 18)),
+                a(p.NOT_WORN, rng.uniform(1500, 2100)),  # taken off, left on the desk
+                a(p.LYING, rng.uniform(300, 600)),
+                a(p.WALKING, rng.uniform(120, 240)),
             ]
             lunch_done = True
             continue
@@ -65,17 +66,17 @@ def office_schedule(rng: np.random.Generator, *, hours: float = 8.5) -> list[Act
         if rng.random() < 0.3:
             first = rng.uniform(0.3, 0.7) * bout
             day += [
-                A(P.SITTING, first, slouch_deg=rng.uniform(15, 30)),
-                A(P.STANDING, rng.uniform(15, 40)),
-                A(P.SITTING, bout - first, slouch_deg=rng.uniform(15, 30)),
+                a(p.SITTING, first, slouch_deg=rng.uniform(15, 30)),
+                a(p.STANDING, rng.uniform(15, 40)),
+                a(p.SITTING, bout - first, slouch_deg=rng.uniform(15, 30)),
             ]
         else:
-            day.append(A(P.SITTING, bout, slouch_deg=rng.uniform(12, 32)))
-        day += [A(P.WALKING, rng.uniform(60, 300)), A(P.STANDING, rng.uniform(40, 240))]
+            day.append(a(p.SITTING, bout, slouch_deg=rng.uniform(12, 32)))
+        day += [a(p.WALKING, rng.uniform(60, 300)), a(p.STANDING, rng.uniform(40, 240))]
         if rng.random() < 0.5:
-            day.append(A(P.WALKING, rng.uniform(60, 180)))
-    day.append(A(P.WALKING, rng.uniform(240, 420)))
-    return [Activity(a.posture, float(round(a.duration_s)), a.slouch_deg) for a in day]
+            day.append(a(p.WALKING, rng.uniform(60, 180)))
+    day.append(a(p.WALKING, rng.uniform(240, 420)))
+    return [Activity(x.posture, float(round(x.duration_s)), x.slouch_deg) for x in day]
 
 
 def random_rotation(rng: np.random.Generator) -> F64:
@@ -93,14 +94,18 @@ def _up(flexion_deg: F64, lateral_deg: F64) -> F64:
     return np.column_stack((-np.sin(th), np.sin(ph) * np.cos(th), np.cos(ph) * np.cos(th)))
 
 
-def _smooth_noise(rng: np.random.Generator, n: int, rate_hz: float, *, tau_s: float, sd: float) -> F64:
+def _smooth_noise(
+    rng: np.random.Generator, n: int, rate_hz: float, *, tau_s: float, sd: float
+) -> F64:
     """First-order autoregressive noise with time constant `tau_s` and standard deviation `sd`."""
     a = np.exp(-1.0 / (tau_s * rate_hz))
     e = rng.normal(scale=sd * np.sqrt(1 - a * a), size=n)
     return np.asarray(lfilter([1.0], [1.0, -a], e), dtype=np.float64)
 
 
-def _segment(activity: Activity, t: F64, rng: np.random.Generator, rate_hz: float) -> tuple[F64, F64, F64, F64]:
+def _segment(
+    activity: Activity, t: F64, rng: np.random.Generator, rate_hz: float
+) -> tuple[F64, F64, F64, F64]:
     """Trunk up vector + dynamics and thigh up vector + dynamics for one activity, each (n, 3)."""
     n = t.size
     rel = t - t[0]
@@ -115,7 +120,9 @@ def _segment(activity: Activity, t: F64, rng: np.random.Generator, rate_hz: floa
         flexion += _smooth_noise(rng, n, rate_hz, tau_s=30.0, sd=2.5)  # micro-movements
         flexion += 0.4 * np.sin(2 * np.pi * 0.25 * rel + rng.uniform(0, 6.3))  # breathing
         # now and then a reach or a turn: a few degrees for a few seconds
-        for at in rng.uniform(0, max(activity.duration_s - 5, 1), size=int(activity.duration_s // 240)):
+        for at in rng.uniform(
+            0, max(activity.duration_s - 5, 1), size=int(activity.duration_s // 240)
+        ):
             bump = np.exp(-0.5 * ((rel - at) / 1.5) ** 2)
             flexion += rng.uniform(8, 20) * bump
             trunk_dyn[:, 0] += 0.05 * np.gradient(bump) * rate_hz
@@ -176,7 +183,9 @@ def simulate_day(
     schedule = office_schedule(rng, hours=hours)
     mount = {p: random_rotation(rng) for p in Placement}
     desk = {p: random_rotation(rng) for p in Placement}  # how the sensor lies when taken off
-    trunk, thigh, truth = [], [], []
+    trunk: list[_Part] = []
+    thigh: list[_Part] = []
+    truth: list[str] = []
     t_next = 0.0
     previous: Posture | None = None
     for activity in schedule:
@@ -192,17 +201,17 @@ def simulate_day(
             thigh.append((parts[2], parts[3], None))
             t_next += TRANSITION_S
             duration -= TRANSITION_S
-        n = int(round(duration * rate_hz))
+        n = round(duration * rate_hz)
         t = t_next + np.arange(n) / rate_hz
         up_t, dyn_t, up_h, dyn_h = _segment(activity, t, rng, rate_hz)
         off = activity.posture is Posture.NOT_WORN
         trunk.append((up_t, dyn_t, desk[Placement.TRUNK] if off else None))
         thigh.append((up_h, dyn_h, desk[Placement.THIGH] if off else None))
-        truth.extend([activity.posture.value] * int(round(activity.duration_s)))
+        truth.extend([activity.posture.value] * round(activity.duration_s))
         t_next += duration
         previous = activity.posture
 
-    def render(parts: list[tuple[F64, F64, F64 | None]], placement: Placement) -> Trace:
+    def render(parts: list[_Part], placement: Placement) -> Trace:
         chunks = []
         for up, dyn, on_desk in parts:
             body = up + dyn
@@ -211,7 +220,9 @@ def simulate_day(
         accel = np.concatenate(chunks)
         accel += rng.normal(scale=NOISE_G, size=accel.shape)
         t = start_s + np.arange(accel.shape[0]) / rate_hz
-        return Trace(t_s=t, accel_g=accel, rate_hz=rate_hz, source=f"simulated office day (seed {seed})")
+        return Trace(
+            t_s=t, accel_g=accel, rate_hz=rate_hz, source=f"simulated office day (seed {seed})"
+        )
 
     traces = {p: render(trunk if p is Placement.TRUNK else thigh, p) for p in placements}
     return SimulatedDay(traces=traces, truth=np.array(truth), schedule=tuple(schedule))

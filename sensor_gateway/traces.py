@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -55,15 +56,19 @@ def _header(path: Path) -> list[str]:
 def _load(path: Path, header: list[str]) -> NDArray[np.float64]:
     cols = [header.index(c) for c in COLUMNS]
     try:
-        data = np.loadtxt(path, delimiter=",", skiprows=1, usecols=cols, dtype=np.float64, ndmin=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": checked below
+            data = np.loadtxt(
+                path, delimiter=",", skiprows=1, usecols=cols, dtype=np.float64, ndmin=2
+            )
     except ValueError as err:
         match = _NUMPY_ROW.search(str(err))
         if match is None:
             raise TraceError(f"{path}: {str(err).splitlines()[0]}") from None
-        row, col = int(match[1]), int(match[2])
-        line = row + 1
+        row, col = int(match[1]), int(match[2])  # data row from 0, file column from 1
+        line = row + 2
         bad = str(err).split("'")[1] if "'" in str(err) else "?"
-        name = header[col] if col < len(header) else f"column {col + 1}"
+        name = header[col - 1] if 0 < col <= len(header) else f"column {col}"
         raise TraceError(f"{path} line {line}: {name} is not a number: {bad!r}") from None
     if data.shape[0] == 0:
         raise TraceError(f"{path}: no samples after the header")
@@ -74,7 +79,9 @@ def _check(path: Path, data: NDArray[np.float64]) -> None:
     finite = np.isfinite(data)
     if not finite.all():
         row, col = np.argwhere(~finite)[0]
-        raise TraceError(f"{path} line {row + 2}: {COLUMNS[col]} is {data[row, col]} (must be finite)")
+        raise TraceError(
+            f"{path} line {row + 2}: {COLUMNS[col]} is {data[row, col]} (must be finite)"
+        )
     dt = np.diff(data[:, 0])
     if (dt <= 0).any():
         i = int(np.argmax(dt <= 0))
@@ -86,9 +93,9 @@ def _check(path: Path, data: NDArray[np.float64]) -> None:
         raise TraceError(f"{path}: a trace needs at least two samples")
 
 
-def _regularise(t: NDArray[np.float64], a: NDArray[np.float64], rate: float) -> tuple[
-    NDArray[np.float64], NDArray[np.float64], list[str]
-]:
+def _regularise(
+    t: NDArray[np.float64], a: NDArray[np.float64], rate: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
     """Samples on the grid t0 + i / rate, segment by segment between gaps."""
     period = 1.0 / rate
     dt = np.diff(t)
@@ -99,7 +106,9 @@ def _regularise(t: NDArray[np.float64], a: NDArray[np.float64], rate: float) -> 
         notes.append(f"{gaps.size} gap(s) longer than {MAX_BRIDGE_S:g} s kept as gaps")
     jitter = float(np.max(np.abs(dt[dt <= MAX_BRIDGE_S] - period)) / period) if dt.size else 0.0
     if jitter > JITTER_TOLERANCE:
-        notes.append(f"irregular sampling (jitter up to {jitter:.0%}) resampled onto a {rate:g} Hz grid")
+        notes.append(
+            f"irregular sampling (jitter up to {jitter:.0%}) resampled onto a {rate:g} Hz grid"
+        )
     t_out, a_out = [], []
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         ts, seg = t[lo:hi], a[lo:hi]
