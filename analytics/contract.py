@@ -13,7 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .records import Event, EventKind, MinuteMetrics, Posture, Value, WearerState
+from .records import (
+    DeviceHealth,
+    Event,
+    EventKind,
+    MinuteMetrics,
+    Placement,
+    Posture,
+    Value,
+    WearerState,
+)
 
 SCHEMA_VERSION: Final = 1
 MAX_PAYLOAD_BYTES: Final = 64 * 1024
@@ -32,6 +41,10 @@ VALUE_TYPES: Final[dict[str, type]] = {
     "flexion_max_deg": float,
     "source": str,
     "up": str,
+    # nudges: `nudge` at issue time; `nudge_outcome` (same start) once the response window closed
+    "reason": str,  # "sitting" (movement break) or "slouch"
+    "responded": bool,  # a break (or sitting upright again) followed within the window
+    "response_s": float,  # seconds from the nudge to the response
 }
 
 
@@ -42,6 +55,7 @@ class PayloadError(ValueError):
 # -- topics -----------------------------------------------------------------------------------
 
 WEARER_CHANNELS: Final = ("event", "metric", "state", "nudge", "cmd", "samples")
+GATEWAY_CHANNELS: Final = ("status", "device")
 
 
 def wearer_topic(root: str, wearer_id: str, channel: str) -> str:
@@ -55,7 +69,18 @@ def wearer_topic(root: str, wearer_id: str, channel: str) -> str:
 def gateway_topic(root: str, gateway_id: str, channel: str = "status") -> str:
     """`<root>/gateway/<id>/<channel>`: retained status with last will, and device health."""
     check_id(gateway_id, what="gateway id")
+    if channel not in GATEWAY_CHANNELS:
+        raise ValueError(f"unknown gateway channel {channel!r}")
     return f"{root}/gateway/{gateway_id}/{channel}"
+
+
+def parse_gateway_topic(root: str, topic: str) -> tuple[str, str]:
+    """(gateway id, channel) of a gateway topic under `root`."""
+    prefix = root + "/gateway/"
+    parts = topic[len(prefix) :].split("/") if topic.startswith(prefix) else []
+    if len(parts) != 2 or parts[1] not in GATEWAY_CHANNELS or not ID_PATTERN.fullmatch(parts[0]):
+        raise PayloadError(f"topic {topic[:120]!r} is not <root>/gateway/<id>/<channel>")
+    return parts[0], parts[1]
 
 
 def parse_wearer_topic(root: str, topic: str) -> tuple[str, str]:
@@ -82,7 +107,7 @@ def check_id(value: str, *, what: str) -> str:
 class Message:
     """A decoded payload: the record and the organisational tags it was published with."""
 
-    record: Event | MinuteMetrics
+    record: Event | MinuteMetrics | DeviceHealth
     team: str = ""
     site: str = ""
 
@@ -144,15 +169,42 @@ def encode_state(state: WearerState, *, team: str = "", site: str = "") -> bytes
     )
 
 
+def encode_device(h: DeviceHealth) -> bytes:
+    return _json(
+        {
+            "v": SCHEMA_VERSION,
+            "type": "device",
+            "gateway": h.gateway_id,
+            "sensor": h.sensor_id,
+            "wearer": h.wearer_id,
+            "placement": h.placement.value,
+            "profile": h.profile,
+            "t": round(h.t_s, 3),
+            "connected": h.connected,
+            "battery_pct": h.battery_pct,
+            "rssi_dbm": h.rssi_dbm,
+            "samples": h.samples,
+            "lost": h.lost,
+            "reconnects": h.reconnects,
+        }
+    )
+
+
 # -- decoding ---------------------------------------------------------------------------------
 
 
 def decode(payload: bytes) -> Message:
-    """The record in `payload` (an event or a minute), with its tags."""
+    """The record in `payload` (an event, a minute or a device report), with its tags."""
     data = _load(payload)
     kind = data.get("type")
-    record = _event(data) if kind == "event" else _minute(data) if kind == "minute" else None
-    if record is None:
+    record: Event | MinuteMetrics | DeviceHealth
+    if kind == "event":
+        record = _event(data)
+    elif kind == "minute":
+        record = _minute(data)
+    elif kind == "device":
+        record = _device(data)
+    else:
         raise PayloadError(f"unknown payload type {str(kind)[:40]!r}")
     return Message(record=record, team=_tag(data, "team"), site=_tag(data, "site"))
 
@@ -289,4 +341,38 @@ def _minute(data: Mapping[str, Any]) -> MinuteMetrics:
         band_s=(bands[0], bands[1], bands[2]),
         enmo_mg=_number(data, "enmo_mg", lo=0.0, hi=1e5),
         steps=_count(data, "steps", hi=1000) if "steps" in data else 0,
+    )
+
+
+def _device(data: Mapping[str, Any]) -> DeviceHealth:
+    def ident(key: str) -> str:
+        value = _field(data, key, str)
+        if not ID_PATTERN.fullmatch(value):
+            raise PayloadError(f"field {key!r} must be 1-64 letters, digits, '_', '.' or '-'")
+        return str(value)
+
+    def optional_int(key: str, lo: int, hi: int) -> int | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise PayloadError(f"field {key!r} must be a whole number in [{lo}, {hi}] or null")
+        return value
+
+    placement = _field(data, "placement", str)
+    if placement not in {p.value for p in Placement}:
+        raise PayloadError(f"unknown placement {placement[:40]!r}")
+    return DeviceHealth(
+        gateway_id=ident("gateway"),
+        sensor_id=ident("sensor"),
+        wearer_id=_wearer(data),
+        placement=Placement(placement),
+        profile=ident("profile"),
+        t_s=_number(data, "t", lo=0.0),
+        connected=_field(data, "connected", bool),
+        battery_pct=optional_int("battery_pct", 0, 100),
+        rssi_dbm=optional_int("rssi_dbm", -200, 20),
+        samples=_count(data, "samples", hi=2**53),
+        lost=_count(data, "lost", hi=2**53),
+        reconnects=_count(data, "reconnects", hi=2**31),
     )

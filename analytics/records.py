@@ -126,6 +126,24 @@ class WearerState:
     calibrated: bool
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceHealth:
+    """How one sensor and its link are doing, as the gateway sees it."""
+
+    gateway_id: str
+    sensor_id: str  # a short id of the sensor (not its owner's name)
+    wearer_id: str
+    placement: Placement
+    profile: str
+    t_s: float  # unix seconds of the report
+    connected: bool
+    battery_pct: int | None
+    rssi_dbm: int | None
+    samples: int  # samples received since the gateway started
+    lost: int  # samples known to be lost (gaps) since the gateway started
+    reconnects: int
+
+
 EXPOSURE_BANDS_DEG = ((0.0, 20.0), (20.0, 60.0), (60.0, float("inf")))
 
 

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 import paho.mqtt.client as paho
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from analytics.contract import PayloadError, decode, parse_wearer_topic
-from analytics.records import Event, MinuteMetrics
+from analytics.contract import PayloadError, decode, parse_gateway_topic, parse_wearer_topic
+from analytics.records import DeviceHealth, Event, MinuteMetrics
 from posture.backoff import backoff_s
 from posture.mqtt import connect, make_client
 from posture.settings import MqttSettings, RecorderSettings
 
 from .influx import InfluxClient, InfluxRejected, InfluxUnavailable
-from .schema import event_point, minute_point
+from .schema import device_point, event_point, minute_point
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,11 @@ class Recorder:
         root = mqtt_settings.topic_root
         self.deadletter_topic = f"{root}/{DEADLETTER}"
         prefix = f"$share/{share_group}/" if share_group else ""
-        self.subscriptions = [f"{prefix}{root}/+/event", f"{prefix}{root}/+/metric"]
+        self.subscriptions = [
+            f"{prefix}{root}/+/event",
+            f"{prefix}{root}/+/metric",
+            f"{prefix}{root}/gateway/+/device",
+        ]
 
     def stop(self) -> None:
         """Ask `run` to finish its current batch and return (safe from any thread)."""
@@ -164,7 +168,18 @@ class Recorder:
         pending.lines.append(line)
 
     def _line(self, topic: str, payload: bytes) -> str:
-        wearer, channel = parse_wearer_topic(self.mqtt_settings.topic_root, topic)
+        root = self.mqtt_settings.topic_root
+        if topic.startswith(f"{root}/gateway/"):
+            gateway, _channel = parse_gateway_topic(root, topic)
+            health = decode(payload).record
+            if not isinstance(health, DeviceHealth):
+                raise PayloadError(f"a {type(health).__name__} payload on a device topic")
+            if health.gateway_id != gateway:
+                raise PayloadError(
+                    f"payload of gateway {health.gateway_id!r} on gateway {gateway!r}'s topic"
+                )
+            return str(device_point(health).to_line_protocol())
+        wearer, channel = parse_wearer_topic(root, topic)
         expected = CHANNEL_TYPES.get(channel)
         if expected is None:
             raise PayloadError(f"channel {channel!r} is not recorded")
@@ -176,11 +191,11 @@ class Recorder:
             raise PayloadError(
                 f"payload for wearer {record.wearer_id!r} on wearer {wearer!r}'s topic"
             )
-        point = (
-            event_point(record, team=message.team, site=message.site)
-            if isinstance(record, Event)
-            else minute_point(record, team=message.team, site=message.site)
-        )
+        if isinstance(record, Event):
+            point = event_point(record, team=message.team, site=message.site)
+        else:
+            assert isinstance(record, MinuteMetrics)
+            point = minute_point(record, team=message.team, site=message.site)
         return str(point.to_line_protocol())
 
     def _flush(self, pending: _Pending) -> None:

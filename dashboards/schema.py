@@ -10,6 +10,9 @@ start time, so writing the same record again overwrites the same point):
 - `event`: one point per event.
   tags `wearer`, `team`, `site`, `kind`; fields `event_id`, `end_s` (unix seconds) and the
   event's values (`analytics.contract.VALUE_TYPES`, e.g. `duration_s`, `posture`, `prolonged`).
+- `device`: one point per sensor health report (fleet health).
+  tags `gateway`, `sensor`, `wearer`, `placement`, `profile`; fields `connected`,
+  `battery_pct`, `rssi_dbm`, `samples`, `lost`, `reconnects`.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from typing import Any, Final
 from influxdb_client import Point, WritePrecision
 
 from analytics.contract import VALUE_TYPES
-from analytics.records import Event, EventKind, MinuteMetrics, Posture
+from analytics.records import DeviceHealth, Event, EventKind, MinuteMetrics, Posture
 
 MINUTE: Final = "minute"
 EVENT: Final = "event"
+DEVICE: Final = "device"
 BAND_FIELDS: Final = ("band_0_20_s", "band_20_60_s", "band_60_s")
 
 # Every field the recorder writes, per measurement, with its type: the dashboards' contract.
@@ -38,10 +42,19 @@ FIELDS: Final[dict[str, dict[str, type]]] = {
         "steps": int,
     },
     EVENT: {"event_id": str, "end_s": float, **VALUE_TYPES},
+    DEVICE: {
+        "connected": bool,
+        "battery_pct": int,
+        "rssi_dbm": int,
+        "samples": int,
+        "lost": int,
+        "reconnects": int,
+    },
 }
 TAGS: Final[dict[str, tuple[str, ...]]] = {
     MINUTE: ("wearer", "team", "site"),
     EVENT: ("wearer", "team", "site", "kind"),
+    DEVICE: ("gateway", "sensor", "wearer", "placement", "profile"),
 }
 
 
@@ -82,6 +95,20 @@ def event_point(e: Event, *, team: str = "", site: str = "") -> Point:
     point.field("end_s", float(e.end_s))
     for name, value in e.values.items():
         point.field(name, float(value) if VALUE_TYPES.get(name) is float else value)
+    return point
+
+
+def device_point(h: DeviceHealth) -> Point:
+    point = Point(DEVICE).time(to_ms(h.t_s), WritePrecision.MS)
+    point.tag("gateway", h.gateway_id).tag("sensor", h.sensor_id).tag("wearer", h.wearer_id)
+    point.tag("placement", h.placement.value).tag("profile", h.profile)
+    point.field("connected", h.connected)
+    if h.battery_pct is not None:
+        point.field("battery_pct", int(h.battery_pct))
+    if h.rssi_dbm is not None:
+        point.field("rssi_dbm", int(h.rssi_dbm))
+    for name in ("samples", "lost", "reconnects"):
+        point.field(name, int(getattr(h, name)))
     return point
 
 
