@@ -169,6 +169,64 @@ def encode_state(state: WearerState, *, team: str = "", site: str = "") -> bytes
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    """A nudge as the wearer's devices receive it on `<root>/<wearer>/nudge`."""
+
+    wearer_id: str
+    t_s: float
+    reason: str  # "sitting" or "slouch"
+    message: str
+    nudge_id: str
+
+
+def nudge_message(event: Event) -> str:
+    """The words a wearer sees for a nudge event."""
+    reason = event.values.get("reason")
+    sitting = event.values.get("sitting_s")
+    if reason == "slouch":
+        return "You have been leaning forward for a while: sit back and straighten up."
+    if isinstance(sitting, int | float) and sitting > 0:
+        return f"You have been sitting for {round(sitting / 60)} min: time to stand up and move."
+    return "Time to stand up and move for a few minutes."
+
+
+def encode_nudge(event: Event) -> bytes:
+    if event.kind is not EventKind.NUDGE:
+        raise ValueError(f"not a nudge: {event.kind}")
+    return _json(
+        _envelope("nudge", event.wearer_id, "", "")
+        | {
+            "id": event.event_id,
+            "t": round(event.start_s, 3),
+            "reason": str(event.values.get("reason", "sitting")),
+            "message": nudge_message(event),
+        }
+    )
+
+
+def decode_nudge(payload: bytes) -> Nudge:
+    data = _load(payload)
+    if data.get("type") != "nudge":
+        raise PayloadError(f"payload type {str(data.get('type'))[:40]!r}, expected 'nudge'")
+    reason = _field(data, "reason", str)
+    if reason not in ("sitting", "slouch"):
+        raise PayloadError(f"unknown nudge reason {reason[:40]!r}")
+    message = _field(data, "message", str)
+    if len(message) > 500:
+        raise PayloadError(f"nudge message of {len(message)} characters (at most 500)")
+    nudge_id = _field(data, "id", str)
+    if not ID_PATTERN.fullmatch(nudge_id):
+        raise PayloadError("nudge id is not an identifier")
+    return Nudge(
+        wearer_id=_wearer(data),
+        t_s=_number(data, "t", lo=0.0),
+        reason=reason,
+        message=message,
+        nudge_id=nudge_id,
+    )
+
+
 def encode_device(h: DeviceHealth) -> bytes:
     return _json(
         {

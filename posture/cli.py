@@ -139,5 +139,41 @@ def demo(
     raise typer.Exit(code)
 
 
+@app.command()
+def notify(
+    wearer: Annotated[str, typer.Option("--wearer", "-w", help="The wearer's pseudonym.")],
+    terminal: Annotated[
+        bool, typer.Option("--terminal", help="Show nudges in this terminal only.")
+    ] = False,
+) -> None:
+    """Show a wearer's nudges as desktop notifications (or in the terminal) as they arrive."""
+    import asyncio
+
+    from analytics.contract import check_id
+
+    from .mqtt import BrokerError
+    from .notify import pick_notifier, show_nudges
+
+    try:
+        check_id(wearer, what="wearer id")
+    except ValueError as err:
+        raise fail(str(err), code=2) from None
+
+    async def run() -> None:
+        notifier = await pick_notifier(console, terminal_only=terminal)
+        console.print(f"showing nudges for {wearer} via {notifier.name}; Ctrl-C to stop")
+        try:
+            await show_nudges(settings().mqtt, wearer, notifier)
+        finally:
+            notifier.close()
+
+    try:
+        asyncio.run(run())
+    except BrokerError as err:
+        raise fail(str(err)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
 if __name__ == "__main__":
     app()
