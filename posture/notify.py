@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+import paho.mqtt.client as paho
 from dbus_fast import BusType, Message, MessageType
 from dbus_fast.aio import MessageBus
 from rich.console import Console
@@ -148,9 +149,11 @@ async def show_nudges(
     topic = wearer_topic(settings.topic_root, wearer_id, "nudge")
     client = make_client(settings, f"posture-notify-{wearer_id}-{int(wall_clock())}")
     client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
-    client.on_message = lambda _c, _u, msg: loop.call_soon_threadsafe(
-        queue.put_nowait, bytes(msg.payload)
-    )
+
+    def on_message(_c: object, _u: object, msg: paho.MQTTMessage) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, bytes(msg.payload))
+
+    client.on_message = on_message
     await asyncio.to_thread(connect, client, settings)
     if ready is not None:
         ready.set()
