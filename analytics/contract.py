@@ -154,17 +154,26 @@ def encode_minute(m: MinuteMetrics, *, team: str = "", site: str = "") -> bytes:
     )
 
 
-def encode_state(state: WearerState, *, team: str = "", site: str = "") -> bytes:
+def encode_state(
+    state: WearerState,
+    *,
+    team: str = "",
+    site: str = "",
+    sitting_today_s: float = 0.0,
+    battery_pct: int | None = None,
+) -> bytes:
+    """The retained state: posture now, bout starts, today's sitting and the lowest battery."""
+    sitting_since = None if state.sitting_since_s is None else round(state.sitting_since_s, 3)
     return _json(
         _envelope("state", state.wearer_id, team, site)
         | {
             "t": round(state.t_s, 3),
             "posture": state.posture.value,
             "posture_since": round(state.posture_since_s, 3),
-            "sitting_since": None
-            if state.sitting_since_s is None
-            else round(state.sitting_since_s, 3),
+            "sitting_since": sitting_since,
             "calibrated": state.calibrated,
+            "sitting_today_s": round(sitting_today_s, 1),
+            "battery_pct": battery_pct,
         }
     )
 
