@@ -33,9 +33,9 @@ def build(min_group: int = MIN_GROUP_SIZE) -> dict[str, Json]:
     if min_group < 2:
         raise ValueError(f"a minimum group size below 2 shows individuals, got {min_group}")
     return {
-        "team/team-overview.json": team_overview(min_group),
-        "team/nudge-effectiveness.json": nudge_effectiveness(min_group),
-        "team/fleet-health.json": fleet_health(),
+        "posture/team-overview.json": team_overview(min_group),
+        "posture/nudge-effectiveness.json": nudge_effectiveness(min_group),
+        "posture/fleet-health.json": fleet_health(),
         "individual/wearer-drilldown.json": wearer_drilldown(),
     }
 

@@ -26,7 +26,7 @@ COLOURS = {
     Posture.UNKNOWN: "transparent",
 }
 WORN = ("sitting", "standing", "walking", "lying")
-FOLDERS = {"team": "Posture", "individual": "Posture - individual (restricted)"}
+FOLDERS = {"posture": "Posture", "individual": "Posture - individual (restricted)"}
 
 BARS = {"drawStyle": "bars", "fillOpacity": 70, "lineWidth": 1, "showPoints": "never"}
 STACKED_BARS = {**BARS, "stacking": {"mode": "normal", "group": "A"}}
