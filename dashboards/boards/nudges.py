@@ -24,19 +24,16 @@ def nudge_effectiveness(min_group: int = MIN_GROUP_SIZE) -> Json:
         )
 
     def response_rate(reason: str, every: str | None) -> str:
+        # `response_s` is there exactly when a response followed (analytics.contract)
         return gated(
             [
                 per_wearer(
-                    'count("responded") AS r',
+                    'count("response_s") AS r, count("end_s") AS s',
                     "event",
                     outcome,
                     _reason(reason),
-                    '"responded" = true',
                     every=every,
-                ),
-                per_wearer(
-                    'count("responded") AS s', "event", outcome, _reason(reason), every=every
-                ),
+                )
             ],
             [("sum(r) * 1.0 / sum(s)", "response_rate")],
             Gate("s", min_group),

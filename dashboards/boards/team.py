@@ -60,7 +60,7 @@ def team_overview(min_group: int = MIN_GROUP_SIZE) -> Json:
                             per_wearer(
                                 'count("duration_s") AS p', "event", bouts, '"prolonged" = true'
                             ),
-                            per_wearer('count("duration_s") AS s', "event", bouts),
+                            per_wearer('count("sitting_s") AS s', "event", bouts),
                         ],
                         [("sum(p) * 1.0 / count(s)", "prolonged")],
                         g,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from analytics.records import Posture
 from dashboards.grafana import Json, Panel, dashboard, target
-from dashboards.queries import WEARER, kind, select
+from dashboards.queries import WEARER, kind, merge, select
 
 from .common import BARS, COLOURS, STACKED_BARS, TRUNK_BANDS, WORN, colour, team_vars, thresholds
 
@@ -73,10 +73,11 @@ def wearer_drilldown() -> Json:
             "Breaks per sitting hour",
             select(
                 "sum(b) * 3600.0 / sum(s) AS breaks_per_h",
-                "({}), ({})".format(
+                merge(
                     _wearer('count("duration_s") AS b', "event", bouts, "\"ended_by\" = 'break'"),
                     _wearer('sum("sitting_s") AS s', "event", bouts),
                 ),
+                fill="0",  # no breaks is 0, not missing
             ),
             no_value="0",
         ),
@@ -87,17 +88,12 @@ def wearer_drilldown() -> Json:
         ),
         _stat(
             "Nudges answered",
-            select(
-                "sum(r) * 1.0 / sum(n) AS response_rate",
-                "({}), ({})".format(
-                    _wearer(
-                        'count("responded") AS r',
-                        "event",
-                        kind("nudge_outcome"),
-                        '"responded" = true',
-                    ),
-                    _wearer('count("responded") AS n', "event", kind("nudge_outcome")),
-                ),
+            # `response_s` is there exactly when a response followed (analytics.contract)
+            _wearer(
+                'count("response_s") * 1.0 / count("end_s") AS response_rate',
+                "event",
+                kind("nudge_outcome"),
+                fill="0",  # none answered is 0, not missing
             ),
             unit="percentunit",
         ),
