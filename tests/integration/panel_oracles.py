@@ -8,6 +8,7 @@ tags the query groups by, and the query's value columns.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -555,7 +556,7 @@ def _differences(fleet: Fleet, sel: Selection, value: Callable[[Row, Row], Row])
         },
     )
     rows = []
-    for prev, cur in zip(lasts, lasts[1:], strict=False):
+    for prev, cur in itertools.pairwise(lasts):
         if (prev["gateway"], prev["sensor"]) == (cur["gateway"], cur["sensor"]):
             rows.append({k: cur[k] for k in ("time", "gateway", "sensor")} | value(prev, cur))
     return rows

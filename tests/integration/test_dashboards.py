@@ -225,8 +225,8 @@ def test_small_groups_never_leave_influxdb(fleet: Fleet) -> None:
 
 def test_the_minimum_group_size_is_in_the_queries_themselves(fleet: Fleet) -> None:
     """Dashboards built with other minimum group sizes return exactly what the oracles allow:
-    with 2 every panel has data, with 7 no team (team A has 6 wearers) and only hours of the day with 7 or more wearers of
-    all teams together; with 9 (more than the fleet) nothing at all."""
+    with 2 every panel has data; with 7 no team (team A has 6 wearers), only the hours of the
+    day with 7 or more wearers of all teams together; with 9 (more than the fleet) nothing."""
     shown = set()
     for min_group in (2, 6, 7, len(fleet.wearers) + 1):
         seen = 0
