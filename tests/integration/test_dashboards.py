@@ -8,7 +8,7 @@ The queries are taken from the committed dashboard files and interpolated the wa
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -27,23 +27,14 @@ from dashboards.grafana import (
 )
 from dashboards.queries import MIN_GROUP_SIZE, measurements, schema_names
 from dashboards.schema import FIELDS, TAGS
-from posture import servers
 
-from .fleet_data import START, TEAMS, TZ, Fleet, build_fleet
+from .fleet_data import START, TEAMS, TZ, Fleet
 from .panel_oracles import ORACLES, WEARER_ORACLES, Row
 
 pytestmark = pytest.mark.integration
 
 TAG_COLUMNS = ("team", "gateway", "sensor", "wearer", "placement", "profile")
 DASHBOARDS = {model["uid"]: model for model in load_dashboards().values()}
-
-
-@pytest.fixture(scope="module")
-def fleet(broker: servers.Mosquitto, influxd: servers.Influxd) -> Iterator[Fleet]:
-    built = build_fleet(broker, influxd)
-    yield built
-    built.influx.query(f'DROP DATABASE "{built.influx.settings.database}"', method="POST")
-    built.influx.close()
 
 
 def selection(**values: str | Sequence[str]) -> Selection:
