@@ -25,6 +25,7 @@ from analytics.records import (
     MinuteMetrics,
     Placement,
     Posture,
+    Trace,
 )
 from analytics.summary import DaySummary, summarise
 from posture.render import duration
@@ -78,22 +79,20 @@ def _extent(events: Iterable[Event], minutes: Iterable[MinuteMetrics]) -> tuple[
 
 
 def from_trace(
-    path: Path,
+    trace: Trace,
     *,
+    name: str,
     placement: Placement = Placement.TRUNK,
     params: AnalyticsParams | None = None,
 ) -> Day:
-    """The report of a recorded trace, analysed offline. Raises `TraceError` for a bad file."""
-    from sensor_gateway.traces import read_trace
-
-    trace, _notes = read_trace(path)
+    """The report of a recorded trace (called `name`), analysed offline."""
     params = params or AnalyticsParams()
     out = analyze({placement: trace}, wearer_id="wearer", params=params).output
     start, end = _extent(out.events, out.minutes)
     unix = float(trace.t_s[0]) > 1e8  # a recording stamped with unix times has clock times
     return Day(
-        title=f"{path.name} ({placement.value})",
-        source=f"offline analysis of the recording {path.name}",
+        title=f"{name} ({placement.value})",
+        source=f"offline analysis of the recording {name}",
         events=tuple(out.events),
         minutes=tuple(out.minutes),
         start_s=start,

@@ -166,7 +166,7 @@ def report(  # noqa: PLR0917 (typer passes options by name)
     """Write a self-contained HTML daily report, from a trace (offline) or from InfluxDB."""
     from dashboards.influx import InfluxClient, InfluxError
     from dashboards.report import NoData, from_influx, from_trace, write
-    from sensor_gateway.traces import TraceError
+    from sensor_gateway.traces import TraceError, read_trace
 
     from .zones import ZoneError, local_zone, zone
 
@@ -174,7 +174,10 @@ def report(  # noqa: PLR0917 (typer passes options by name)
         raise fail("give either a trace file or --wearer (with --day)", code=2)
     try:
         if trace is not None:
-            report_day = from_trace(trace, placement=placement, params=settings().analytics)
+            loaded, _notes = read_trace(trace)
+            report_day = from_trace(
+                loaded, name=trace.name, placement=placement, params=settings().analytics
+            )
         else:
             assert wearer is not None
             check_id(wearer, what="wearer id")

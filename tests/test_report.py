@@ -12,9 +12,15 @@ from analytics.records import Event, EventKind, MinuteMetrics, Posture
 from dashboards import report
 from dashboards.plots import PLOTS
 from posture.cli import app
+from sensor_gateway.traces import read_trace
 from tests.conftest import DATASETS
 
 RECORDING = DATASETS / "casale_chest" / "subject08.csv"
+
+
+def from_recording() -> report.Day:
+    trace, _ = read_trace(RECORDING)
+    return report.from_trace(trace, name=RECORDING.name)
 
 
 def external_references(html: str) -> list[str]:
@@ -27,7 +33,7 @@ def external_references(html: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def page() -> str:
-    return report.render(report.from_trace(RECORDING))
+    return report.render(from_recording())
 
 
 def test_the_report_has_every_plot_as_inline_svg(page: str) -> None:
@@ -45,7 +51,7 @@ def test_the_report_needs_no_network(page: str) -> None:
 
 
 def test_the_report_says_the_day_in_words(page: str) -> None:
-    day = report.from_trace(RECORDING)
+    day = from_recording()
     summary = day.summary
     words = " ".join(report.sentences(day))
     assert report.duration(summary.sitting_s) in words
@@ -55,9 +61,7 @@ def test_the_report_says_the_day_in_words(page: str) -> None:
 
 
 def test_the_same_records_give_the_same_page() -> None:
-    assert report.render(report.from_trace(RECORDING)) == report.render(
-        report.from_trace(RECORDING)
-    )
+    assert report.render(from_recording()) == report.render(from_recording())
 
 
 def minute(t: float, **posture_s: int) -> MinuteMetrics:
