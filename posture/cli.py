@@ -7,12 +7,14 @@ configuration error (reported before anything connects).
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from analytics.contract import check_id
 from analytics.records import Placement
 
 from .settings import ConfigError, Settings, load_settings
@@ -173,6 +175,71 @@ def notify(
         raise fail(str(err)) from None
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+@app.command()
+def report(  # noqa: PLR0917 (typer passes options by name)
+    trace: Annotated[
+        Path | None, typer.Argument(help="Trace CSV to analyse offline (t_s, ax, ay, az in g).")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Where to write the HTML report.")
+    ] = Path("report.html"),
+    placement: Annotated[
+        Placement, typer.Option(help="Where the trace's sensor was worn.")
+    ] = Placement.TRUNK,
+    wearer: Annotated[
+        str | None,
+        typer.Option(help="Instead of a trace: this wearer's day from the configured InfluxDB."),
+    ] = None,
+    day: Annotated[
+        str | None, typer.Option(help="The day to report (YYYY-MM-DD); today by default.")
+    ] = None,
+    tz: Annotated[
+        str | None, typer.Option(help="Time zone of the day, e.g. Europe/Berlin; local by default.")
+    ] = None,
+) -> None:
+    """Write a self-contained HTML daily report, from a trace (offline) or from InfluxDB."""
+    from dashboards.influx import InfluxClient, InfluxError
+    from dashboards.report import NoData, from_influx, from_trace, write
+    from sensor_gateway.traces import TraceError, read_trace
+
+    from .zones import ZoneError, local_zone, zone
+
+    if (trace is None) == (wearer is None):
+        raise fail("give either a trace file or --wearer (with --day)", code=2)
+    try:
+        if trace is not None:
+            loaded, _notes = read_trace(trace)
+            report_day = from_trace(
+                loaded, name=trace.name, placement=placement, params=settings().analytics
+            )
+        else:
+            assert wearer is not None
+            check_id(wearer, what="wearer id")
+            zone_info = zone(tz) if tz else local_zone()
+            when = date.fromisoformat(day) if day else datetime.now(zone_info).date()
+            influx = InfluxClient(settings().influx)
+            try:
+                report_day = from_influx(
+                    influx,
+                    wearer,
+                    when,
+                    tz=zone_info,
+                    prolonged_s=settings().analytics.bouts.prolonged_s,
+                )
+            finally:
+                influx.close()
+        write(report_day, out)
+    except (ZoneError, ValueError) as err:
+        if isinstance(err, TraceError | NoData):
+            raise fail(str(err)) from None
+        raise fail(str(err), code=2) from None
+    except InfluxError as err:
+        raise fail(str(err)) from None
+    except OSError as err:
+        raise fail(f"{err.filename or ''}: {err.strerror or err}") from None
+    console.print(f"wrote {out}")
 
 
 if __name__ == "__main__":

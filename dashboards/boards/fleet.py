@@ -1,0 +1,151 @@
+"""Fleet health: sensors and gateways (battery, connection, packet loss, signal)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dashboards.grafana import Json, Panel, dashboard, query_variable, target
+from dashboards.queries import GATEWAY, select
+
+from .common import BARS, thresholds
+
+
+def _device(
+    columns: str,
+    *,
+    by: Sequence[str] = ('"gateway"', '"sensor"'),
+    every: str | None = None,
+) -> str:
+    """A query over the selected gateways' sensor reports, per sensor (or as grouped)."""
+    fill = "none" if every else None
+    return select(columns, '"device"', conditions=[GATEWAY], every=every, by=by, fill=fill)
+
+
+def fleet_health() -> Json:
+    every = "$__interval"
+    sensor = "$tag_gateway $tag_sensor"
+    panels = [
+        Panel(
+            "Gateways reporting",
+            "stat",
+            [
+                target(
+                    select(
+                        "count(last_samples) AS gateways",
+                        "({})".format(_device('last("samples") AS last_samples', by=['"gateway"'])),
+                    )
+                )
+            ],
+            width=6,
+            height=4,
+            defaults={"noValue": "0"},
+        ),
+        Panel(
+            "Sensors connected",
+            "stat",
+            [
+                target(
+                    select(
+                        "count(connected) AS sensors",
+                        "({})".format(_device('last("connected") AS connected')),
+                        conditions=["connected = true"],
+                    )
+                )
+            ],
+            width=6,
+            height=4,
+            defaults={"noValue": "0"},
+        ),
+        Panel(
+            "Sensors",
+            "table",
+            [
+                target(
+                    _device(
+                        'last("connected") AS connected',
+                        by=('"gateway"', '"sensor"', '"wearer"', '"placement"', '"profile"'),
+                    ),
+                    table=True,
+                )
+            ],
+            description="Each sensor's last report (time) and whether it was connected then.",
+            width=12,
+            height=8,
+        ),
+        Panel(
+            "Battery",
+            "timeseries",
+            [target(_device('last("battery_pct") AS battery', every=every), alias=sensor)],
+            unit="percent",
+            defaults={
+                "min": 0,
+                "max": 100,
+                **thresholds(("red", None), ("orange", 15), ("green", 30)),
+            },
+        ),
+        Panel(
+            "Connection",
+            "state-timeline",
+            [target(_device('last("connected") AS connected', every=every), alias=sensor)],
+            options={"mergeValues": True, "showValue": "never"},
+            defaults={
+                "mappings": [
+                    {
+                        "type": "value",
+                        "options": {
+                            "true": {"text": "connected", "color": "green"},
+                            "false": {"text": "lost", "color": "red"},
+                        },
+                    }
+                ]
+            },
+        ),
+        Panel(
+            "Packet loss",
+            "timeseries",
+            [
+                target(
+                    _device(
+                        'non_negative_difference(last("lost")) * 1.0 / (non_negative_difference('
+                        'last("samples")) + non_negative_difference(last("lost"))) AS loss',
+                        every=every,
+                    ),
+                    alias=sensor,
+                )
+            ],
+            description="Samples lost (gaps the gateway detected) as a share of samples expected.",
+            unit="percentunit",
+        ),
+        Panel(
+            "Reconnects",
+            "timeseries",
+            [
+                target(
+                    _device(
+                        'non_negative_difference(last("reconnects")) AS reconnects', every=every
+                    ),
+                    alias=sensor,
+                )
+            ],
+            custom=BARS,
+        ),
+        Panel(
+            "Signal strength",
+            "timeseries",
+            [target(_device('mean("rssi_dbm") AS rssi', every=every), alias=sensor)],
+            unit="dBm",
+        ),
+    ]
+    variables = [
+        query_variable("gateway", "Gateway", 'SHOW TAG VALUES FROM "device" WITH KEY = "gateway"'),
+    ]
+    return dashboard(
+        "posture-fleet",
+        "Posture - fleet health",
+        panels,
+        variables,
+        description="Sensors and gateways: battery, connection, packet loss, signal.",
+        tags=["posture", "fleet"],
+        time_from="now-6h",
+        refresh="1m",
+    )

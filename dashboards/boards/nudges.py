@@ -1,0 +1,119 @@
+"""Nudge effectiveness: how often movement-break and slouch nudges are followed, per team."""
+
+from __future__ import annotations
+
+from dashboards.grafana import Json, Panel, dashboard, target
+from dashboards.queries import MIN_GROUP_SIZE, Gate, gated, kind, per_wearer
+
+from .common import BARS, gate_note, team_vars
+
+
+def _reason(reason: str) -> str:
+    return f"\"reason\" = '{reason}'"
+
+
+def nudge_effectiveness(min_group: int = MIN_GROUP_SIZE) -> Json:
+    nudge, outcome = kind("nudge"), kind("nudge_outcome")
+    reasons = (("sitting", "movement break"), ("slouch", "slouch"))
+
+    def per_day(reason: str) -> str:
+        return gated(
+            [per_wearer('count("reason") AS s', "event", nudge, _reason(reason))],
+            [("mean(s)", "nudges")],
+            Gate("s", min_group),
+        )
+
+    def response_rate(reason: str, every: str | None) -> str:
+        # `response_s` is there exactly when a response followed (analytics.contract)
+        return gated(
+            [
+                per_wearer(
+                    'count("response_s") AS r, count("end_s") AS s',
+                    "event",
+                    outcome,
+                    _reason(reason),
+                    every=every,
+                )
+            ],
+            [("sum(r) * 1.0 / sum(s)", "response_rate")],
+            Gate("s", min_group),
+            every=every,
+        )
+
+    def response_time(reason: str) -> str:
+        return gated(
+            [
+                per_wearer(
+                    'sum("response_s") AS t, count("response_s") AS s',
+                    "event",
+                    outcome,
+                    _reason(reason),
+                    '"responded" = true',
+                    every=None,
+                )
+            ],
+            [("sum(t) / 60.0 / sum(s)", "response_min")],
+            Gate("s", min_group),
+            every=None,
+        )
+
+    panels = [
+        gate_note(min_group),
+        Panel(
+            "Nudges per wearer and day",
+            "timeseries",
+            [
+                target(per_day(r), ref, alias=f"$tag_team {label}")
+                for (r, label), ref in zip(reasons, "AB", strict=True)
+            ],
+            description=f"Per wearer who was nudged that day; at least {min_group} wearers each.",
+            custom=BARS,
+        ),
+        Panel(
+            "Nudges followed by a response",
+            "timeseries",
+            [
+                target(response_rate(r, "1d"), ref, alias=f"$tag_team {label}")
+                for (r, label), ref in zip(reasons, "AB", strict=True)
+            ],
+            description=(
+                "Share of nudges followed within the response window by a break (movement "
+                f"nudges) or by sitting upright again (slouch nudges). At least {min_group} "
+                "wearers per point."
+            ),
+            unit="percentunit",
+            defaults={"min": 0, "max": 1},
+            custom=BARS,
+        ),
+        Panel(
+            "Response rate over the range",
+            "bargauge",
+            [
+                target(response_rate(r, None), ref, alias=f"$tag_team {label}", table=True)
+                for (r, label), ref in zip(reasons, "AB", strict=True)
+            ],
+            unit="percentunit",
+            defaults={"min": 0, "max": 1},
+            options={"orientation": "horizontal", "displayMode": "basic"},
+        ),
+        Panel(
+            "Time to respond",
+            "bargauge",
+            [
+                target(response_time(r), ref, alias=f"$tag_team {label}", table=True)
+                for (r, label), ref in zip(reasons, "AB", strict=True)
+            ],
+            description="Mean minutes from a nudge to the response, for nudges that had one.",
+            unit="m",
+            options={"orientation": "horizontal", "displayMode": "basic"},
+        ),
+    ]
+    return dashboard(
+        "posture-nudges",
+        "Posture - nudge effectiveness",
+        panels,
+        team_vars(),
+        description="Whether movement-break and slouch nudges are followed (aggregates only).",
+        tags=["posture", "team", "nudges"],
+        time_from="now-30d",
+    )

@@ -1,0 +1,207 @@
+"""A small fleet for the dashboard tests: real recordings as wearers of two teams, replayed through
+the real pipeline into InfluxDB, plus nudge events and device reports published as contract
+payloads through the real recorder.
+
+The analytics engine does not issue nudges yet (issue 3), so the nudges here follow a plain rule
+on the engine's own sitting bouts; the gateway does not publish device health yet (issue 4), so
+the reports here are made up from a seeded generator. Both go through MQTT and the recorder
+exactly as the real ones will.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analytics.contract import encode_device, gateway_topic
+from analytics.monitor import Output
+from analytics.offline import analyze
+from analytics.params import AnalyticsParams, BoutRules
+from analytics.records import DeviceHealth, Event, EventKind, MinuteMetrics, Placement
+from dashboards.influx import InfluxClient
+from dashboards.recorder import Recorder
+from posture import servers
+from posture.mqtt import connect, make_client
+from posture.pipeline import RecorderThread, run_pipeline
+from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
+from sensor_gateway.publisher import MqttPublisher
+from sensor_gateway.service import SensorKey
+from sensor_gateway.traces import read_trace
+from tests.conftest import DATASETS
+
+START = 1_790_000_000.0  # 2026-09-21 16:13:20 in Europe/Berlin
+TZ = "Europe/Berlin"
+# prolonged bouts at 5 min, so that these short recordings have some (the panels count the flag)
+PARAMS = AnalyticsParams(bouts=BoutRules(prolonged_s=300.0))
+TEAMS = {
+    ("teamA", "site1"): [
+        "casale_chest/subject02.csv",
+        "casale_chest/subject08.csv",
+        "casale_chest/subject10.csv",
+        "casale_chest/subject12.csv",
+        "forth_trace_torso/participant04_torso.csv",
+        "forth_trace_torso/participant11_torso.csv",
+    ],
+    ("teamB", "site2"): ["uci_hapt_waist/user01_exp01.csv", "uci_hapt_waist/user02_exp03.csv"],
+}
+RESPONSE_WINDOW_S = 300.0
+
+
+@dataclass
+class Wearer:
+    id: str
+    team: str
+    site: str
+    recording: str
+    output: Output
+    nudges: list[Event] = field(default_factory=list)
+
+    @property
+    def minutes(self) -> list[MinuteMetrics]:
+        return self.output.minutes
+
+    @property
+    def events(self) -> list[Event]:
+        return [*self.output.events, *self.nudges]
+
+    def of(self, kind: EventKind) -> list[Event]:
+        return [e for e in self.events if e.kind is kind]
+
+
+@dataclass
+class Fleet:
+    influx: InfluxClient
+    wearers: list[Wearer]
+    devices: list[DeviceHealth]
+
+
+def nudges_for(wearer_id: str, output: Output) -> list[Event]:
+    """A movement nudge in the middle of each sitting bout, answered if the bout ended in a break
+    within the response window; a slouch nudge at the start of each slouch episode, answered if it
+    ended within the window. Contract: `nudge` at issue time, `nudge_outcome` with the same start.
+    """
+    out = []
+    for e in output.events:
+        if e.kind is EventKind.SITTING_BOUT:
+            t, reason = (e.start_s + e.end_s) / 2, "sitting"
+            ended = e.values.get("ended_by") == "break"
+        elif e.kind is EventKind.SLOUCH:
+            t, reason, ended = e.start_s, "slouch", True
+        else:
+            continue
+        t = round(t, 3)
+        responded = ended and e.end_s - t <= RESPONSE_WINDOW_S
+        values: dict[str, float | str | bool] = {"reason": reason, "responded": responded}
+        if responded:
+            values["response_s"] = round(e.end_s - t, 3)
+        out.append(Event(wearer_id, EventKind.NUDGE, t, t, {"reason": reason}))
+        out.append(Event(wearer_id, EventKind.NUDGE_OUTCOME, t, t + RESPONSE_WINDOW_S, values))
+    return out
+
+
+def device_reports(wearers: list[Wearer], *, seed: int = 1234) -> list[DeviceHealth]:
+    """One report a minute per wearer's sensor for 30 minutes, on one gateway per team."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, w in enumerate(wearers):
+        samples = lost = reconnects = 0
+        for k in range(31):
+            connected = not (i == 2 and 10 <= k < 15) and not (i == 5 and k == 30)
+            if i == 2 and k == 15:
+                reconnects += 1
+            new_lost = int(rng.integers(0, 40)) if connected else 0
+            samples += (3000 - new_lost) if connected else 0
+            lost += new_lost
+            out.append(
+                DeviceHealth(
+                    gateway_id=f"gw-{w.team[-1].lower()}",
+                    sensor_id=f"s{i + 1:02d}",
+                    wearer_id=w.id,
+                    placement=Placement.TRUNK,
+                    profile="thingy52" if i % 2 else "microbit",
+                    t_s=START + 60.0 * k,
+                    connected=connected,
+                    battery_pct=max(0, 90 - 2 * i - k // 4),
+                    rssi_dbm=-55 - i - (k % 7),
+                    samples=samples,
+                    lost=lost,
+                    reconnects=reconnects,
+                )
+            )
+    return out
+
+
+def _record(mqtt: MqttSettings, influx: InfluxClient, publish: Iterator[None], count: int) -> None:
+    """Run a recorder while `publish` publishes `count` recordable messages; wait for them."""
+    settings = RecorderSettings(client_id=f"rec-{uuid.uuid4().hex[:8]}", flush_interval_s=0.2)
+    recorder = RecorderThread(Recorder(mqtt, influx, settings))
+    recorder.start()
+    try:
+        for _ in publish:
+            pass
+        assert recorder.wait_for(count, timeout_s=60), "recorder did not write everything"
+    finally:
+        stats = recorder.stop()
+    assert stats.rejected == 0
+
+
+def build_fleet(broker: servers.Mosquitto, influxd: servers.Influxd) -> Fleet:
+    root = f"dash/{uuid.uuid4().hex[:8]}/v1"
+    mqtt = MqttSettings(host="127.0.0.1", port=broker.port, topic_root=root)
+    influx = InfluxClient(InfluxSettings(url=influxd.url, database=f"dash_{uuid.uuid4().hex[:8]}"))
+    influx.ensure_database()
+    wearers: list[Wearer] = []
+    for (team, site), recordings in TEAMS.items():
+        traces = {}
+        for recording in recordings:
+            trace, _ = read_trace(DATASETS / recording)
+            trace = trace.shifted(START)
+            wearer_id = f"w{len(wearers) + 1:02d}"
+            offline = analyze({Placement.TRUNK: trace}, wearer_id=wearer_id, params=PARAMS).output
+            wearers.append(Wearer(wearer_id, team, site, recording, offline))
+            traces[SensorKey(wearer_id, Placement.TRUNK)] = trace
+        settings = RecorderSettings(client_id=f"rec-{uuid.uuid4().hex[:8]}", flush_interval_s=0.2)
+        run = run_pipeline(
+            traces,
+            mqtt=mqtt,
+            influx=influx,
+            recorder_settings=settings,
+            gateway_id=f"gw-{team[-1].lower()}",
+            team=team,
+            site=site,
+            params=PARAMS,
+        )
+        assert run.recorder.rejected == 0
+    for w in wearers:
+        w.nudges = nudges_for(w.id, w.output)
+    devices = device_reports(wearers)
+
+    def publish_nudges() -> Iterator[None]:
+        for team, site in TEAMS:
+            publisher = MqttPublisher(mqtt, f"gw-{team[-1].lower()}", team=team, site=site)
+            publisher.start()
+            for w in wearers:
+                if w.team == team and w.nudges:
+                    publisher.publish_output(w.id, Output(events=w.nudges))
+            publisher.close()
+            yield
+
+    def publish_devices() -> Iterator[None]:
+        client = make_client(mqtt, f"dev-{uuid.uuid4().hex[:8]}")
+        connect(client, mqtt)
+        infos = [
+            client.publish(gateway_topic(root, h.gateway_id, "device"), encode_device(h), qos=1)
+            for h in devices
+        ]
+        for info in infos:
+            info.wait_for_publish(10)
+        client.disconnect()
+        client.loop_stop()
+        yield
+
+    _record(mqtt, influx, publish_nudges(), sum(len(w.nudges) for w in wearers))
+    _record(mqtt, influx, publish_devices(), len(devices))
+    return Fleet(influx, wearers, devices)

@@ -1,0 +1,172 @@
+"""docker-compose.yml and the Grafana provisioning, checked as far as is possible without a Docker
+engine: the files parse, images are pinned, mounted paths exist, secrets are documented, and the
+provisioning points at the data source and dashboards the repository ships."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dashboards.grafana import DATASOURCE, load_dashboards, panel_queries
+from posture.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+COMPOSE: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+PROVISIONING = REPO / "dashboards" / "grafana" / "provisioning"
+PINNED = re.compile(r"[\w./-]+:\d+(\.\d+)+[\w.-]*(@sha256:[0-9a-f]{64})?")
+
+
+def host_mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Container path -> host path (relative to the repository) of the bind mounts."""
+    out = {}
+    for volume in service.get("volumes", []):
+        parts = volume.split(":")
+        if parts[0].startswith((".", "/")):
+            out[parts[1]] = parts[0]
+    return out
+
+
+def test_the_compose_file_has_every_service() -> None:
+    assert set(SERVICES) == {"mosquitto", "influxdb", "grafana", "recorder", "gateway"}
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_images_are_pinned(name: str) -> None:
+    image = SERVICES[name]["image"]
+    assert PINNED.fullmatch(image), f"{name}: {image} is not pinned to a version"
+
+
+def test_the_project_image_is_built_from_a_pinned_base() -> None:
+    froms = re.findall(r"^FROM\s+(\S+)", (REPO / "Dockerfile").read_text(), re.MULTILINE)
+    assert froms
+    assert all(PINNED.fullmatch(f) for f in froms)
+    for name in ("recorder", "gateway"):
+        assert SERVICES[name]["build"] == "."
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_mounted_paths_exist(name: str) -> None:
+    for host in host_mounts(SERVICES[name]).values():
+        if host.startswith("/"):
+            continue  # the host's own files (the D-Bus socket)
+        path = REPO / host
+        example = path.with_name(f"{path.stem}.example{path.suffix}")
+        assert path.exists() or example.exists(), f"{name} mounts {host}, which does not exist"
+
+
+def test_the_gateway_reaches_bluez_and_the_broker() -> None:
+    gateway = SERVICES["gateway"]
+    assert gateway["network_mode"] == "host"
+    assert "/run/dbus/system_bus_socket" in host_mounts(gateway)
+    assert gateway["environment"]["POSTURE_MQTT__HOST"] == "127.0.0.1"
+    assert any(str(p).endswith(":1883") for p in SERVICES["mosquitto"]["ports"])
+
+
+def test_mosquitto_runs_the_shipped_configuration() -> None:
+    mounts = host_mounts(SERVICES["mosquitto"])
+    config_dir = REPO / mounts["/mosquitto/config"]
+    assert (config_dir / "mosquitto.conf").is_file()
+    conf = (config_dir / "mosquitto.conf").read_text()
+    assert "allow_anonymous false" in conf
+    assert "persistence true" in conf
+
+
+def test_influxdb_is_initialised_with_org_bucket_token_and_dbrp() -> None:
+    influx = SERVICES["influxdb"]
+    env = influx["environment"]
+    assert env["DOCKER_INFLUXDB_INIT_MODE"] == "setup"
+    for key in ("ORG", "BUCKET", "ADMIN_TOKEN", "USERNAME", "PASSWORD"):
+        assert env[f"DOCKER_INFLUXDB_INIT_{key}"]
+    init = REPO / host_mounts(influx)["/docker-entrypoint-initdb.d"]
+    scripts = sorted(init.glob("*.sh"))
+    assert scripts
+    assert all(os.access(s, os.X_OK) for s in scripts)  # the image runs only +x
+    text = "".join(s.read_text() for s in scripts)
+    assert "influx v1 dbrp create" in text
+    assert "--read-bucket" in text
+    for script in scripts:
+        subprocess.run(["bash", "-n", str(script)], check=True)
+    provided = set(env) | {"DOCKER_INFLUXDB_INIT_BUCKET_ID", "DOCKER_INFLUXDB_INIT_ORG_ID"}
+    assert set(re.findall(r"\$\{(\w+)\}", text)) <= provided
+
+
+def test_the_recorder_writes_where_grafana_reads() -> None:
+    recorder = SERVICES["recorder"]["environment"]
+    influx = SERVICES["influxdb"]["environment"]
+    assert recorder["POSTURE_INFLUX__API"] == "v2"
+    assert recorder["POSTURE_INFLUX__ORG"] == influx["DOCKER_INFLUXDB_INIT_ORG"]
+    assert recorder["POSTURE_INFLUX__DATABASE"] == influx["DOCKER_INFLUXDB_INIT_BUCKET"]
+    (datasource,) = yaml.safe_load((PROVISIONING / "datasources" / "influxdb.yaml").read_text())[
+        "datasources"
+    ]
+    assert datasource["jsonData"]["dbName"] == influx["DOCKER_INFLUXDB_INIT_BUCKET"]
+    assert datasource["url"] == recorder["POSTURE_INFLUX__URL"]
+
+
+def test_secrets_come_from_the_environment_and_are_documented() -> None:
+    text = (REPO / "docker-compose.yml").read_text()
+    required = set(re.findall(r"\$\{(\w+):\?", text))
+    optional = set(re.findall(r"\$\{(\w+):-", text))
+    documented = set(re.findall(r"^(\w+)=", (REPO / "deploy" / "env.example").read_text(), re.M))
+    assert required
+    assert required | optional <= documented
+    assert ".env" in (REPO / ".gitignore").read_text()
+
+
+def test_the_datasource_is_the_one_the_dashboards_use() -> None:
+    config = yaml.safe_load((PROVISIONING / "datasources" / "influxdb.yaml").read_text())
+    assert config["apiVersion"] == 1
+    (datasource,) = config["datasources"]
+    assert datasource["type"] == DATASOURCE["type"]
+    assert datasource["uid"] == DATASOURCE["uid"]
+    assert datasource["access"] == "proxy"
+    assert datasource["jsonData"].get("version", "InfluxQL") == "InfluxQL"
+    grafana_env = SERVICES["grafana"]["environment"]
+    for name in re.findall(
+        r"\$(\w+)", (PROVISIONING / "datasources" / "influxdb.yaml").read_text()
+    ):
+        assert name in grafana_env, f"the data source needs ${name} in grafana's environment"
+    for model in load_dashboards().values():
+        for pq in panel_queries(model):
+            assert pq.query  # every target is a raw InfluxQL query on that data source
+
+
+def test_the_dashboard_providers_point_at_the_shipped_dashboards() -> None:
+    config = yaml.safe_load((PROVISIONING / "dashboards" / "posture.yaml").read_text())
+    assert config["apiVersion"] == 1
+    mounts = host_mounts(SERVICES["grafana"])
+    assert REPO / mounts["/etc/grafana/provisioning"] == PROVISIONING
+    provided = set()
+    for provider in config["providers"]:
+        assert provider["type"] == "file"
+        assert provider["allowUiUpdates"] is False
+        container = Path(provider["options"]["path"])
+        host = next(
+            REPO / h / container.relative_to(c)
+            for c, h in mounts.items()
+            if container.is_relative_to(c)
+        )
+        files = sorted(host.glob("*.json"))
+        assert files, f"provider {provider['name']} finds no dashboards in {host}"
+        provided |= {f.name for f in files}
+    assert provided == set(load_dashboards())
+    home = SERVICES["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert any(Path(home).is_relative_to(c) for c in mounts)
+
+
+@pytest.mark.parametrize("name", ["recorder", "gateway"])
+def test_the_services_run_posture_commands(name: str) -> None:
+    command = SERVICES[name]["command"]
+    assert command[0] == "posture"
+    commands = {
+        c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
+    }
+    if command[1] not in commands:
+        pytest.skip(f"posture {command[1]} is not in this branch yet (issues 4 and 5)")
