@@ -9,6 +9,7 @@ arrive in order and no sensor runs more than `max_wait_s` ahead of another.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 
 import numpy as np
 
@@ -31,37 +32,36 @@ def _grid(blocks: Iterable[EpochBlock], start: float, until: float) -> np.ndarra
 
 def _dense(block: EpochBlock, grid: np.ndarray) -> EpochBlock:
     """`block` spread onto the seconds of `grid` (NaN features where the sensor had nothing)."""
+    if block.t_s.shape == grid.shape and np.array_equal(block.t_s, grid):
+        return block
     rows = np.searchsorted(grid, block.t_s)
     inside = rows < grid.size
     inside[inside] = grid[rows[inside]] == block.t_s[inside]
     rows = rows[inside]
 
-    def spread(values: np.ndarray, fill_value: float) -> np.ndarray:
-        out = np.full((grid.size, *values.shape[1:]), fill_value)
+    def spread(name: str) -> np.ndarray:
+        values = getattr(block, name)
+        out = np.full((grid.size, *values.shape[1:]), 0.0 if name == "fill" else np.nan)
         out[rows] = values[inside]
         return out
 
-    return EpochBlock(
-        t_s=grid.astype(np.float64),
-        fill=spread(block.fill, 0.0),
-        mean_g=spread(block.mean_g, np.nan),
-        sd_g=spread(block.sd_g, np.nan),
-        range_g=spread(block.range_g, np.nan),
-        enmo_g=spread(block.enmo_g, np.nan),
-        mag_sd_g=spread(block.mag_sd_g, np.nan),
-    )
+    columns = {f.name: spread(f.name) for f in fields(EpochBlock) if f.name != "t_s"}
+    return EpochBlock(t_s=grid.astype(np.float64), **columns)
 
 
 class Aligner:
     """Holds each sensor's epochs until every sensor has reported up to the same second."""
 
-    def __init__(self, placements: Iterable[Placement], *, max_wait_s: float = 60.0) -> None:
+    def __init__(
+        self, placements: Iterable[Placement], *, max_wait_s: float = 60.0, step_s: int = 1
+    ) -> None:
         self._pending: dict[Placement, list[EpochBlock]] = {p: [] for p in placements}
         if not self._pending:
             raise ValueError("a wearer needs at least one sensor placement")
         self._latest = dict.fromkeys(self._pending, -np.inf)  # last epoch seen per sensor
         self._next = -np.inf  # first second not yet released
         self.max_wait_s = max_wait_s
+        self.step_s = step_s  # release whole steps of this many seconds (less work per second)
 
     @property
     def placements(self) -> tuple[Placement, ...]:
@@ -76,7 +76,8 @@ class Aligner:
             self._latest[placement] = max(self._latest[placement], float(block.t_s[-1]))
         leader = max(self._latest.values())
         laggard = min(self._latest.values())
-        return self._release(max(laggard + 1.0, leader + 1.0 - self.max_wait_s))
+        until = max(laggard + 1.0, leader + 1.0 - self.max_wait_s)
+        return self._release(float(np.floor(until / self.step_s) * self.step_s))
 
     def flush(self) -> dict[Placement, EpochBlock]:
         """Release everything held."""

@@ -9,7 +9,7 @@ depends only on the samples and their timestamps, never on how they were chunked
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .align import Aligner
@@ -53,13 +53,16 @@ class WearerMonitor:
         *,
         placements: Iterable[Placement] = (Placement.TRUNK,),
         params: AnalyticsParams | None = None,
+        calibrations: Mapping[Placement, Calibration] | None = None,
     ) -> None:
         self.wearer_id = wearer_id
         self.params = params or AnalyticsParams()
         th = self.params.thresholds
         self._epochers = {p: Epocher() for p in placements}
-        self._aligner = Aligner(self._epochers)
-        self._classifier = Classifier(self._aligner.placements, th)
+        self._aligner = Aligner(self._epochers, step_s=self.params.release_step_s)
+        self._classifier = Classifier(
+            self._aligner.placements, self.params, calibrations=calibrations
+        )
         self._not_worn = NotWornDetector(th)
         self._debouncer = Debouncer(th.min_bout_s)
         self._slouch = SlouchTracker(wearer_id, self.params.slouch)
@@ -104,7 +107,7 @@ class WearerMonitor:
         return Output.merge(parts)
 
     def _downstream(self, aligned: dict[Placement, EpochBlock], *, final: bool) -> Output:
-        timeline, calibrations = self._classifier.push(aligned)
+        timeline, calibrations = self._classifier.push(aligned, final=final)
         timeline = self._not_worn.push(timeline)
         if final:
             timeline = Timeline.concat([timeline, self._not_worn.flush()])

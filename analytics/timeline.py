@@ -28,6 +28,8 @@ class Timeline:
     gravity_g: F64  # (k, 3) mean acceleration of the deciding sensor (for stillness drift)
     enmo_g: F64  # (k,) mean of max(|a| - 1, 0), NaN when no data
     slouched: NDArray[np.bool_]  # (k,) inside a slouch episode
+    lateral_deg: F64  # (k,) sideways trunk tilt from upright (right positive); NaN when unknown
+    steps: NDArray[np.int64]  # (k,) steps counted while walking
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -53,6 +55,8 @@ class Timeline:
             gravity_g=np.zeros((0, 3)),
             enmo_g=z,
             slouched=np.zeros(0, dtype=bool),
+            lateral_deg=z,
+            steps=np.zeros(0, dtype=np.int64),
         )
 
     @staticmethod
