@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .arrays import angle_deg, unit
-from .hmm import LIE, SIT, STAND, WALKING, Movement, decode, emission, settled
+from .hmm import STAND, WALKING, Movement, decode, emission, settled
 from .orientation import Calibration, UprightReference
 from .params import AnalyticsParams
 from .records import Placement, Posture
@@ -62,6 +62,7 @@ class _Piece:
     fixed: int | None = None  # state decided while still open
     off: bool = False  # the sensors were found off during it
     early: dict[Placement, F64] = field(default_factory=dict)  # gravity of its first seconds
+    lean: F64 | None = None  # a movement's trunk gravity, second by second
 
 
 @dataclass(slots=True)
@@ -136,9 +137,17 @@ class PostureDecoder:
         assert seg is not None
         i = lo
         while i < hi:
-            if seg.start[self._row(i)]:
+            r = self._row(i)
+            if seg.start[r]:
                 self._close_open()
-                self._open = _Piece(kind=int(seg.kind[self._row(i)]), start=i, end=i)
+                self._open = _Piece(kind=int(seg.kind[r]), start=i, end=i)
+                if seg.kind[r] == EVENT:
+                    self._open.move = Movement(
+                        speed_m_s=float(seg.speed_m_s[r]),
+                        up_ratio=float(seg.up_ratio[r]),
+                        turn_deg=float(seg.turn_deg[r]),
+                        seen=True,
+                    )
                 self._checkpoint(i)
             stop, natural = self._next_stop(i, hi)
             self._extend(i, stop)
@@ -149,7 +158,8 @@ class PostureDecoder:
     def _next_stop(self, i: int, hi: int) -> tuple[int, bool]:
         """Where the step from second `i` ends, and whether that end is a checkpoint."""
         seg, piece = self._held, self._open
-        assert seg is not None and piece is not None
+        assert seg is not None
+        assert piece is not None
         nxt = np.flatnonzero(seg.start[self._row(i) + 1 : self._row(hi)])
         stop = i + 1 + int(nxt[0]) if nxt.size else hi
         limits = []
@@ -186,24 +196,24 @@ class PostureDecoder:
     def _extend(self, lo: int, hi: int) -> None:
         """Add held seconds [lo, hi) to the open piece: decide what can be, then learn."""
         seg, piece = self._held, self._open
-        assert seg is not None and piece is not None
+        assert seg is not None
+        assert piece is not None
         rows = slice(self._row(lo), self._row(hi))
         piece.end = hi
-        first = self._base + self._decided
-        if self.thigh_mode and (self._decider.trusted or piece.fixed is not None):
-            if first == lo:
+        if self._base + self._decided == lo:  # everything before is decided
+            if self.thigh_mode and (self._decider.trusted or piece.fixed is not None):
                 self._decide_thigh(lo, hi)
-        elif piece.fixed is not None or piece.kind == GAP:
-            if first == lo:
+            elif not self.thigh_mode and (piece.fixed is not None or piece.kind == GAP):
                 self._set(lo, hi, self._open_code())
         g = seg.blocks[Placement.TRUNK if self._trunk else Placement.THIGH].mean_g[rows]
+        if piece.kind == EVENT:
+            piece.lean = g if piece.lean is None else np.concatenate((piece.lean, g))
         good = np.isfinite(g).all(axis=1)
-        piece.g_sum = piece.g_sum + unit(g[good]).sum(axis=0)
+        piece.g_sum = _running_sum(piece.g_sum, unit(g[good]))
         piece.n += int(good.sum())
         self._learn(seg, rows, piece)
 
     def _learn(self, seg: Segmented, rows: slice, piece: _Piece) -> None:
-        t = seg.t_s[rows]
         if self._manual is not None:
             self._manual_step(seg, rows)
         if piece.kind == GAIT:
@@ -220,10 +230,10 @@ class PostureDecoder:
                 self._off()
         else:
             self._still_run = 0
-        if piece.kind == GAP and piece.end - piece.start >= self.params.calibration.stale_gap_s:
-            if not piece.off:
-                piece.off = True
-                self._off()
+        long_gap = piece.end - piece.start >= self.params.calibration.stale_gap_s
+        if piece.kind == GAP and long_gap and not piece.off:
+            piece.off = True
+            self._off()
 
     def _learn_walking(self, seg: Segmented, rows: slice, piece: _Piece) -> None:
         """Teach the references from the walk's seconds [rows] (sustained walks only)."""
@@ -260,21 +270,11 @@ class PostureDecoder:
         if piece is None or piece.kind == GAP:
             return
         if piece.kind == EVENT:
-            seg = self._held
-            assert seg is not None
-            r = self._row(piece.start)
-            speed = float(seg.speed_m_s[r])
-            stronger = speed >= self._move.speed_m_s
-            self._move = Movement(
-                speed_m_s=max(speed, self._move.speed_m_s),
-                up_ratio=float(seg.up_ratio[r]) if stronger else self._move.up_ratio,
-                turn_deg=float(seg.turn_deg[r]) if stronger else self._move.turn_deg,
-                seen=True,
-            )
-            if self._trunk is not None and not self.thigh_mode:
-                self._trunk.learn_forward(
-                    seg.blocks[Placement.TRUNK].mean_g[r : self._row(piece.end)]
-                )
+            move, before = piece.move, self._move
+            stronger = move.speed_m_s >= before.speed_m_s
+            self._move = move if stronger or not before.seen else before
+            if self._trunk is not None and not self.thigh_mode and piece.lean is not None:
+                self._trunk.learn_forward(piece.lean)
             return
         if piece.fixed is not None:
             self._anchor = None if piece.off else piece.fixed
@@ -288,7 +288,7 @@ class PostureDecoder:
         if self._move.seen:
             return self._move
         before = self._pieces[-1].kind if self._pieces else None
-        return Movement(near_walking=piece.kind == GAIT or before == GAIT)
+        return Movement(near_walking=GAIT in (piece.kind, before))
 
     def _off(self) -> None:
         """The sensors were off or silent: decide what came before and distrust the references."""
@@ -306,7 +306,7 @@ class PostureDecoder:
         inside = (t >= m.start_s) & (t < m.end_s)
         for p in m.sums:
             g = seg.blocks[p].mean_g[rows][inside]
-            m.sums[p] = m.sums[p] + g[np.isfinite(g).all(axis=1)].sum(axis=0)
+            m.sums[p] = _running_sum(m.sums[p], g[np.isfinite(g).all(axis=1)])
         m.n += int(inside.sum())
         if t.size and t[-1] >= m.end_s - 1.0:
             self._manual = None
@@ -468,3 +468,12 @@ class PostureDecoder:
         self._base += n
         self._decided = 0
         return out
+
+
+def _running_sum(total: F64, rows: F64) -> F64:
+    """`total` plus the rows (k, 3), added one after another: the same bits however the rows
+    were split into calls."""
+    if not len(rows):
+        return total
+    out: F64 = np.cumsum(np.vstack((total, rows)), axis=0)[-1]
+    return out

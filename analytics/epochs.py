@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 _EPS = 1e-6  # sample times a hair below a second boundary belong to the next epoch
 BINS = 8  # sub-second bins of |a| per epoch
+_BIN_OFFSETS = np.arange(BINS) / BINS
 
 F64 = NDArray[np.float64]
 
@@ -38,7 +39,7 @@ class EpochBlock:
 
     def take(self, index: slice | NDArray[np.intp] | NDArray[np.bool_]) -> EpochBlock:
         """The epochs selected by `index`."""
-        return EpochBlock(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return EpochBlock(**{name: getattr(self, name)[index] for name in _NAMES})
 
     @staticmethod
     def empty() -> EpochBlock:
@@ -62,11 +63,11 @@ class EpochBlock:
         if len(blocks) == 1:
             return blocks[0]
         return EpochBlock(
-            **{
-                f.name: np.concatenate([getattr(b, f.name) for b in blocks])
-                for f in fields(EpochBlock)
-            }
+            **{name: np.concatenate([getattr(b, name) for b in blocks]) for name in _NAMES}
         )
+
+
+_NAMES = tuple(f.name for f in fields(EpochBlock))
 
 
 def features(t_s: F64, accel_g: NDArray[np.floating], *, rate_hz: float) -> EpochBlock:
@@ -76,95 +77,102 @@ def features(t_s: F64, accel_g: NDArray[np.floating], *, rate_hz: float) -> Epoc
     """
     if t_s.size == 0:
         return EpochBlock.empty()
-    sec = np.floor(t_s + _EPS)
-    new = np.empty(t_s.size, dtype=bool)
-    new[0] = True
-    np.not_equal(sec[1:], sec[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    n = np.diff(np.append(starts, t_s.size)).astype(np.float64)
-    a = np.asarray(accel_g)
-    sq = a * a
-    mean = np.add.reduceat(a, starts, axis=0, dtype=np.float64) / n[:, None]
-    var = np.add.reduceat(sq, starts, axis=0, dtype=np.float64) / n[:, None] - mean * mean
-    mag = np.sqrt(sq.sum(axis=1, dtype=np.float64))
+    first, last = np.floor(t_s[0] + _EPS), np.floor(t_s[-1] + _EPS)
+    seconds = np.arange(first, last + 1.0)
+    edges = np.searchsorted(t_s, (seconds[:, None] + _BIN_OFFSETS).ravel() - _EPS)
+    edges = edges.reshape(seconds.size, BINS)
+    bounds = np.append(edges[:, 0], t_s.size)
+    counts = np.diff(bounds)
+    present = counts > 0
+    starts = edges[present, 0]
+    n = counts[present].astype(np.float64)
+    a = np.asarray(accel_g, dtype=np.float64)
+    x, y, z = a[:, 0], a[:, 1], a[:, 2]
+    m2 = x * x
+    m2 += y * y
+    m2 += z * z
+    mag = np.sqrt(m2)
+    mean = np.add.reduceat(a, starts, axis=0) / n[:, None]
+    var = np.add.reduceat(a * a, starts, axis=0) / n[:, None] - mean * mean
     mag_mean = np.add.reduceat(mag, starts) / n
-    mag_var = np.add.reduceat(mag * mag, starts) / n - mag_mean * mag_mean
+    mag_var = np.add.reduceat(m2, starts) / n - mag_mean * mag_mean
+    excess = mag - 1.0
+    np.maximum(excess, 0.0, out=excess)
     return EpochBlock(
-        t_s=sec[starts],
+        t_s=seconds[present],
         fill=n / rate_hz,
         mean_g=mean,
         sd_g=np.sqrt(np.maximum(var, 0.0)),
-        range_g=(
-            np.maximum.reduceat(a, starts, axis=0) - np.minimum.reduceat(a, starts, axis=0)
-        ).astype(np.float64),
-        enmo_g=np.add.reduceat(np.maximum(mag - 1.0, 0.0), starts) / n,
+        range_g=np.maximum.reduceat(a, starts, axis=0) - np.minimum.reduceat(a, starts, axis=0),
+        enmo_g=np.add.reduceat(excess, starts) / n,
         mag_sd_g=np.sqrt(np.maximum(mag_var, 0.0)),
-        mag_bins_g=_bins(t_s, sec, new, mag, mag_mean),
+        mag_bins_g=_bins(
+            mag,
+            edges[present],
+            np.append(edges[present, 1:], bounds[1:][present, None], axis=1),
+            mag_mean,
+        ),
     )
 
 
-def _bins(
-    t_s: F64, sec: F64, new_sec: NDArray[np.bool_], mag: F64, mag_mean: F64
-) -> NDArray[np.float64]:
-    """Mean |a| per eighth of each epoch, shape (k, BINS); empty bins take the epoch mean."""
-    which = np.minimum(((t_s - sec + _EPS) * BINS).astype(np.intp), BINS - 1)
-    new = new_sec.copy()
-    new[1:] |= which[1:] != which[:-1]
-    starts = np.flatnonzero(new)
-    counts = np.diff(np.append(starts, t_s.size))
-    row = np.cumsum(new_sec)[starts] - 1
-    out = np.repeat(mag_mean[:, None], BINS, axis=1)
-    out[row, which[starts]] = np.add.reduceat(mag, starts) / counts
-    return out
+def _bins(mag: F64, lo: NDArray[np.intp], hi: NDArray[np.intp], mag_mean: F64) -> F64:
+    """Mean |a| per eighth of each epoch, (k, BINS), from bin bounds [lo, hi) into `mag`.
+
+    Empty bins take the epoch's mean.
+    """
+    counts = (hi - lo).ravel()
+    full = counts > 0
+    sums = np.add.reduceat(mag, lo.ravel()[full])
+    out = np.repeat(mag_mean[:, None], BINS, axis=1).ravel()
+    out[full] = sums / counts[full]
+    return out.reshape(lo.shape)
 
 
 class Epocher:
-    """Turns a stream of sample batches from one sensor into complete epochs.
+    """Holds one sensor's samples until the aligner takes their complete epochs.
 
-    An epoch is complete once a sample of a later second arrives; `flush` completes the last one.
-    Samples older than the epoch being filled are dropped and counted in `late_samples`.
+    Every second before the one being filled (`filling_s`) is complete. Samples of seconds
+    already taken are dropped and counted in `late_samples`.
     """
 
     def __init__(self) -> None:
         self._t: list[F64] = []
         self._a: list[NDArray[np.floating]] = []
         self._rate_hz = 1.0
-        self._current = -np.inf  # index of the epoch being filled
+        self.filling_s = -np.inf  # the second the latest samples belong to
+        self.first_s = np.inf  # the first second held
+        self._taken_s = -np.inf  # seconds before this were taken
         self.late_samples = 0
 
-    def push(self, t_s: F64, accel_g: NDArray[np.floating], *, rate_hz: float) -> EpochBlock:
-        """Add samples at times `t_s` (sorted); return the epochs they complete."""
+    def push(self, t_s: F64, accel_g: NDArray[np.floating], *, rate_hz: float) -> None:
+        """Add samples at times `t_s` (sorted)."""
         if t_s.size == 0:
-            return EpochBlock.empty()
-        if t_s[0] + _EPS < self._current:
-            keep = np.floor(t_s + _EPS) >= self._current
+            return
+        if t_s[0] + _EPS < max(self._taken_s, self.filling_s):
+            keep = np.floor(t_s + _EPS) >= max(self._taken_s, self.filling_s)
             self.late_samples += int((~keep).sum())
             t_s, accel_g = t_s[keep], accel_g[keep]
             if t_s.size == 0:
-                return EpochBlock.empty()
+                return
         self._rate_hz = rate_hz
-        last = float(np.floor(t_s[-1] + _EPS))
-        if last == self._current:  # still filling the same second
-            self._t.append(t_s)
-            self._a.append(accel_g)
-            return EpochBlock.empty()
-        split = int(np.searchsorted(t_s, last - _EPS, side="left"))
-        self._t.append(t_s[:split])
-        self._a.append(accel_g[:split])
-        t, a = _joined(self._t, self._a)
-        self._t, self._a, self._current = [t_s[split:]], [accel_g[split:]], last
-        return features(t, a, rate_hz=rate_hz)
+        self._t.append(t_s)
+        self._a.append(accel_g)
+        self.filling_s = float(np.floor(t_s[-1] + _EPS))
+        self.first_s = min(self.first_s, float(np.floor(t_s[0] + _EPS)))
 
-    def flush(self) -> EpochBlock:
-        """Complete the epoch being filled."""
+    def take(self, until_s: float) -> EpochBlock:
+        """The epochs of the seconds before `until_s`, which are then let go."""
+        self._taken_s = max(self._taken_s, until_s)
+        if not self._t:
+            return EpochBlock.empty()
         t, a = _joined(self._t, self._a)
-        self._t, self._a = [], []
-        return features(t, a, rate_hz=self._rate_hz)
+        split = int(np.searchsorted(t, until_s - _EPS, side="left"))
+        self._t, self._a = ([t[split:]], [a[split:]]) if split < t.size else ([], [])
+        self.first_s = float(np.floor(t[split] + _EPS)) if split < t.size else np.inf
+        return features(t[:split], a[:split], rate_hz=self._rate_hz)
 
 
 def _joined(ts: list[F64], accs: list[NDArray[np.floating]]) -> tuple[F64, NDArray[np.floating]]:
     if len(ts) == 1:
         return ts[0], accs[0]
-    if not ts:
-        return np.zeros(0), np.zeros((0, 3))
     return np.concatenate(ts), np.concatenate(accs)

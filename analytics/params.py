@@ -130,7 +130,7 @@ class TrunkRules:
 class CalibrationRules:
     """How each sensor's upright reference is learned (analytics/orientation.py)."""
 
-    every_s: int = 10  # the walking reference is updated after this many walking seconds ...
+    every_s: int = 30  # the walking reference is updated after this many walking seconds ...
     window_s: int = 120  # ... from the median of the last this many walking seconds
     min_walk_s: int = 10  # walking needed before a first reference
     report_deg: float = 5.0  # a calibration event is emitted when the reference moves this far
@@ -209,7 +209,7 @@ class AnalyticsParams:
     trunk: TrunkRules = field(default_factory=TrunkRules)
     calibration: CalibrationRules = field(default_factory=CalibrationRules)
     nudges: NudgePolicy = field(default_factory=NudgePolicy)
-    release_step_s: int = 5  # downstream stages run on whole steps of this many seconds
+    release_step_s: int = 10  # downstream stages run on whole steps of this many seconds
 
     def __post_init__(self) -> None:
         if not 1 <= self.release_step_s <= 60:

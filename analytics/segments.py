@@ -163,71 +163,95 @@ def segment(
     """Pieces of a contiguous stretch of aligned seconds (the module docstring's rules)."""
     main = blocks[Placement.TRUNK] if Placement.TRUNK in blocks else blocks[Placement.THIGH]
     t = main.t_s
-    k = t.size
-    breaks = np.ones(k, dtype=bool)
+    breaks = np.ones(t.size, dtype=bool)
     breaks[1:] = np.diff(t) != 1.0
     ok = np.logical_and.reduce([b.fill >= 0.5 for b in blocks.values()])
-    mag_sd = np.max(np.stack([np.nan_to_num(b.mag_sd_g) for b in blocks.values()]), axis=0)
     all_steps = steps(main.mag_bins_g, main.mag_bins_g.mean(axis=1))
-    cand = ok & (mag_sd > thresholds.walking_mag_sd_g) & (mag_sd < 1.0)
-    cand &= _window_sum(all_steps, CADENCE_WINDOW_S) >= thresholds.gait_min_steps
-    gait = keep_runs(
-        close_gaps(cand, thresholds.gait_gap_s, breaks=breaks),
-        thresholds.gait_min_s,
-        breaks=breaks,
-    )
-    gait &= ok
-    up_speed, down_speed = speed(main.mag_bins_g, breaks)
-    peak = np.fmax(up_speed, down_speed)
-    with np.errstate(invalid="ignore"):
-        moving = (main.mag_sd_g > rules.active_mag_sd_g) | (peak > rules.active_speed_m_s)
-    active = ok & ~gait & moving
-    cut = breaks | (t % rules.event_max_s == 0)
-    burst = close_gaps(active, 1, breaks=cut) & ok & ~gait
-    first = burst.copy()
-    first[1:] &= ~burst[:-1] | cut[1:]
-    ids = np.cumsum(first) - 1
-    n_bursts = int(first.sum())
-
-    speed_out = np.full(k, np.nan)
-    ratio_out = np.full(k, np.nan)
-    turn_out = np.full(k, np.nan)
+    gait = _gait(blocks, ok, all_steps, breaks, thresholds)
     kind = np.where(ok, np.where(gait, GAIT, STATIC), GAP).astype(np.int8)
-    if n_bursts:
-        bid = ids[burst]
-        peak_b = np.full(n_bursts, -np.inf)
-        np.maximum.at(peak_b, bid, np.nan_to_num(peak[burst], nan=-np.inf))
-        up_b = np.full(n_bursts, 1e-3)
-        np.maximum.at(up_b, bid, np.nan_to_num(up_speed[burst], nan=1e-3))
-        down_b = np.full(n_bursts, 1e-3)
-        np.maximum.at(down_b, bid, np.nan_to_num(down_speed[burst], nan=1e-3))
-        starts = np.flatnonzero(first)
-        ends = starts + np.bincount(bid, minlength=n_bursts)  # exclusive
-        quiet = ok & ~burst & ~gait & np.isfinite(main.mean_g).all(axis=1)
-        g = main.mean_g
-        before = _quiet_mean(g, quiet, starts - QUIET_S, QUIET_S)
-        after = _quiet_mean(g, quiet, ends, QUIET_S)
-        turn = angle_deg(before, after)
-        with np.errstate(invalid="ignore"):
-            event = (peak_b >= rules.event_speed_m_s) | (turn >= rules.event_turn_deg)
-        on = burst & event[np.maximum(ids, 0)]
-        kind[on] = EVENT
-        speed_out[on] = np.maximum(peak_b, 0.0)[ids[on]]
-        ratio_out[on] = np.log(up_b / down_b)[ids[on]]
-        turn_out[on] = turn[ids[on]]
+    movement = _Bursts(main, ok & ~gait, breaks, rules)
+    kind[movement.on] = EVENT
     start = breaks.copy()
     start[1:] |= kind[1:] != kind[:-1]
-    start |= (kind == EVENT) & first
+    start |= movement.on & movement.first
     return Segmented(
         blocks=blocks,
         kind=kind,
         start=start,
         still=np.logical_and.reduce([still_seconds(b, thresholds) for b in blocks.values()]),
         steps=np.where(kind == GAIT, all_steps, 0),
-        speed_m_s=speed_out,
-        up_ratio=ratio_out,
-        turn_deg=turn_out,
+        speed_m_s=movement.speed_m_s,
+        up_ratio=movement.up_ratio,
+        turn_deg=movement.turn_deg,
     )
+
+
+def _gait(
+    blocks: dict[Placement, EpochBlock],
+    ok: NDArray[np.bool_],
+    all_steps: NDArray[np.int64],
+    breaks: NDArray[np.bool_],
+    thresholds: Thresholds,
+) -> NDArray[np.bool_]:
+    """Walking seconds: gait-like |a| variation with steps, pauses bridged, short runs dropped."""
+    mag_sd = np.max(np.stack([np.nan_to_num(b.mag_sd_g) for b in blocks.values()]), axis=0)
+    cand = ok & (mag_sd > thresholds.walking_mag_sd_g) & (mag_sd < 1.0)
+    cand &= _window_sum(all_steps, CADENCE_WINDOW_S) >= thresholds.gait_min_steps
+    bridged = close_gaps(cand, thresholds.gait_gap_s, breaks=breaks)
+    gait: NDArray[np.bool_] = keep_runs(bridged, thresholds.gait_min_s, breaks=breaks) & ok
+    return gait
+
+
+class _Bursts:
+    """Short bursts of movement among `candidates` and which of them may change the posture."""
+
+    def __init__(
+        self,
+        main: EpochBlock,
+        candidates: NDArray[np.bool_],
+        breaks: NDArray[np.bool_],
+        rules: TrunkRules,
+    ) -> None:
+        k = main.t_s.size
+        up, down = speed(main.mag_bins_g, breaks)
+        peak = np.fmax(up, down)
+        with np.errstate(invalid="ignore"):
+            moving = (main.mag_sd_g > rules.active_mag_sd_g) | (peak > rules.active_speed_m_s)
+        cut = breaks | (main.t_s % rules.event_max_s == 0)  # long bursts are cut in pieces
+        burst = close_gaps(candidates & moving, 1, breaks=cut) & candidates
+        self.first = burst.copy()
+        self.first[1:] &= ~burst[:-1] | cut[1:]
+        self.on = np.zeros(k, dtype=bool)
+        self.speed_m_s = np.full(k, np.nan)
+        self.up_ratio = np.full(k, np.nan)
+        self.turn_deg = np.full(k, np.nan)
+        n = int(self.first.sum())
+        if not n:
+            return
+        ids = np.cumsum(self.first) - 1
+        bid = ids[burst]
+        peak_b, up_b, down_b = (_max_by(bid, x[burst], n) for x in (peak, up, down))
+        starts = np.flatnonzero(self.first)
+        ends = starts + np.bincount(bid, minlength=n)  # exclusive
+        g = main.mean_g
+        quiet = candidates & ~burst & np.isfinite(g).all(axis=1)
+        turn = angle_deg(
+            _quiet_mean(g, quiet, starts - QUIET_S, QUIET_S), _quiet_mean(g, quiet, ends, QUIET_S)
+        )
+        with np.errstate(invalid="ignore"):
+            event = (peak_b >= rules.event_speed_m_s) | (turn >= rules.event_turn_deg)
+        self.on = burst & event[np.maximum(ids, 0)]
+        who = ids[self.on]
+        self.speed_m_s[self.on] = peak_b[who]
+        self.up_ratio[self.on] = np.log(np.maximum(up_b, 1e-3) / np.maximum(down_b, 1e-3))[who]
+        self.turn_deg[self.on] = turn[who]
+
+
+def _max_by(group: NDArray[np.intp], values: F64, n: int) -> F64:
+    """Largest of `values` per group (0 for a group with none known)."""
+    out = np.zeros(n)
+    np.maximum.at(out, group, np.nan_to_num(values, nan=0.0))
+    return out
 
 
 class Segmenter:

@@ -35,11 +35,11 @@ class Timeline:
         return int(self.t_s.shape[0])
 
     def take(self, index: slice | NDArray[np.intp] | NDArray[np.bool_]) -> Timeline:
-        return Timeline(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return Timeline(**{name: getattr(self, name)[index] for name in _NAMES})
 
     def replace(self, **columns: NDArray[np.generic]) -> Timeline:
         """A copy with some columns replaced."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values = {name: getattr(self, name) for name in _NAMES}
         values.update(columns)
         return Timeline(**values)
 
@@ -67,10 +67,7 @@ class Timeline:
         if len(parts) == 1:
             return parts[0]
         return Timeline(
-            **{
-                f.name: np.concatenate([getattr(p, f.name) for p in parts])
-                for f in fields(Timeline)
-            }
+            **{name: np.concatenate([getattr(p, name) for p in parts]) for name in _NAMES}
         )
 
     def epochs(self) -> Iterator[Epoch]:
@@ -88,3 +85,6 @@ class Timeline:
                 flexion_deg=None if np.isnan(flex) else flex,
                 inclination_deg=None if np.isnan(incl) else incl,
             )
+
+
+_NAMES = tuple(f.name for f in fields(Timeline))

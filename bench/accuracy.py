@@ -232,14 +232,12 @@ def report(
     return total
 
 
-def evaluate(
-    name: str, recs: list[Recording], placement: Placement, *, calibrated: bool
-) -> list[Result]:
+def evaluate(recs: list[Recording], placement: Placement, *, calibrated: bool) -> list[Result]:
     results = []
     for rec in recs:
         pred, monitor = run(rec, placement, calibrations=None)
         if calibrated:
-            refs = monitor._classifier.references  # noqa: SLF001 - a bench may look inside
+            refs = monitor._classifier.references
             carried = {p: r.snapshot(0.0, "restored") for p, r in refs.items() if r.up is not None}
             pred, _ = run(rec, placement, calibrations=carried)
         res = Result(rec.name, rec.truth, pred, rec.orig)
@@ -267,7 +265,7 @@ def main() -> int:
         thigh = name == THIGH_SET
         recs = thigh_recordings() if thigh else trunk_recordings(name)
         placement = Placement.THIGH if thigh else Placement.TRUNK
-        results = evaluate(name, recs, placement, calibrated=args.calibrated)
+        results = evaluate(recs, placement, calibrated=args.calibrated)
         total = report(name, results, verbose=args.verbose or thigh, upright_only=thigh)
         sitting[name] = total.sitting_ba
         walking[name] = total.agreement.get("walking", float("nan"))
