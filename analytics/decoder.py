@@ -121,7 +121,7 @@ class PostureDecoder:
             self._angles = np.concatenate((self._angles, np.full((len(seg), 3), np.nan)))
             self._process(first, first + len(seg))
         if final:
-            self._close_open()
+            self._end_piece()
             self._force()
         calibrations, self._calibrations = self._calibrations, []
         return self._release(), calibrations
@@ -139,7 +139,7 @@ class PostureDecoder:
         while i < hi:
             r = self._row(i)
             if seg.start[r]:
-                self._close_open()
+                self._end_piece()
                 self._open = _Piece(kind=int(seg.kind[r]), start=i, end=i)
                 if seg.kind[r] == EVENT:
                     self._open.move = Movement(
@@ -265,7 +265,7 @@ class PostureDecoder:
 
     # -- pieces --------------------------------------------------------------------------
 
-    def _close_open(self) -> None:
+    def _end_piece(self) -> None:
         piece, self._open = self._open, None
         if piece is None or piece.kind == GAP:
             return

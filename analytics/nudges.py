@@ -150,7 +150,7 @@ class Nudger:
         events: list[Event] = []
         end = self._next_t if np.isfinite(self._next_t) else 0.0
         for p in self._pending:
-            events.append(self._outcome(p, end, responded=False))
+            events.append(self._outcome(p, min(end, p.deadline_s), responded=False))
         self._pending = []
         return events
 
@@ -158,7 +158,7 @@ class Nudger:
         """A gap in the data ends bouts and episodes; pending outcomes are judged unanswered."""
         end = t_s if np.isfinite(t_s) else 0.0
         for p in self._pending:
-            events.append(self._outcome(p, end, responded=False))
+            events.append(self._outcome(p, min(end, p.deadline_s), responded=False))
         self._pending = []
         self._bout_start, self._last_nudge, self._slouch_since = None, None, None
         self._away_s = 0.0
@@ -249,7 +249,7 @@ class Nudger:
         else:
             p.upright_since = None
         if p.upright_since is None and end > p.deadline_s:
-            return self._outcome(p, max(p.deadline_s, start), responded=False)
+            return self._outcome(p, p.deadline_s, responded=False)
         return None
 
     def _outcome(

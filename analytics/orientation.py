@@ -132,7 +132,7 @@ class UprightReference:
         return r.min_walk_s + ((count - r.min_walk_s) // r.every_s + 1) * r.every_s
 
     def _update(self, t_s: float) -> Calibration | None:
-        new = unit(np.median(self._walking, axis=0))
+        new = robust_mean(self._walking)
         if self.manual and not self.stale:
             return None
         before = self._stale_up if self.stale else self.up
@@ -184,6 +184,19 @@ class UprightReference:
         flexion = np.degrees(np.arctan2(_dot(gravity, self.forward), vertical))
         lateral = np.degrees(np.arctan2(_dot(gravity, side), vertical))
         return incl, np.asarray(flexion, dtype=np.float64), np.asarray(lateral, dtype=np.float64)
+
+
+def robust_mean(vectors: F64, keep: float = 0.8) -> F64:
+    """The mean direction of unit vectors (k, 3) without the farthest fifth of them.
+
+    Unlike a per-axis median it turns with the sensor: any rotation of the inputs rotates the
+    result the same way, so postures do not depend on how the sensor is mounted.
+    """
+    first = unit(vectors.mean(axis=0))
+    spread = angle_deg(vectors, first)
+    count = max(1, int(np.ceil(keep * len(vectors))))
+    nearest = np.argsort(spread, kind="stable")[:count]
+    return unit(vectors[np.sort(nearest)].mean(axis=0))
 
 
 def _perpendicular(v: F64, up: F64) -> F64:

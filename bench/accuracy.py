@@ -23,13 +23,10 @@ lying_accuracy=...` (fractions, the minimum over data sets).
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
-import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -37,27 +34,13 @@ from analytics.monitor import Output, WearerMonitor
 from analytics.offline import interleave
 from analytics.orientation import Calibration
 from analytics.params import AnalyticsParams
-from analytics.records import Placement, Trace
+from analytics.records import Placement
 from analytics.timeline import POSTURES
-from sensor_gateway.traces import read_trace
+from posture.datasets import DATASETS, THIGH_SET, TRUNK_SETS, Recording, recordings
 
-REPO = Path(__file__).resolve().parents[1]
-DATASETS = Path(os.environ.get("POSTURE_DATASETS", REPO.parent / "shared" / "datasets"))
-TRUNK_SETS = ("uci_hapt_waist", "casale_chest", "forth_trace_torso")
-THIGH_SET = "wisdm_pocket_thigh"
-SKIP_START_S = {"casale_chest": 60.0}
 SCORED = ("sitting", "standing", "walking", "lying")
 PREDICTED = ("sitting", "standing", "walking", "lying", "not_worn", "unknown")
-SESSION_GAP_S = 60.0
 TOLERANCE_S = 2.0
-
-
-@dataclass
-class Recording:
-    name: str
-    trace: Trace
-    truth: np.ndarray  # (seconds,) label per second from the trace start
-    orig: np.ndarray  # (seconds,) source label per second
 
 
 @dataclass
@@ -67,60 +50,6 @@ class Result:
     pred: np.ndarray
     orig: np.ndarray
     transitions: Counter[str] = field(default_factory=Counter)
-
-
-def _labels(path: Path, t0: float) -> tuple[np.ndarray, np.ndarray]:
-    """Label and source label per second (the sample nearest the middle of each second)."""
-    with path.open(newline="") as f:
-        rows = list(csv.reader(f))[1:]
-    t = np.array([float(r[0]) for r in rows]) - t0
-    label = np.array([r[4] for r in rows])
-    orig = np.array([r[5] for r in rows])
-    seconds = int(np.floor(t[-1])) + 1
-    idx = np.clip(np.searchsorted(t, np.arange(seconds) + 0.5), 0, t.size - 1)
-    return label[idx], orig[idx]
-
-
-def trunk_recordings(name: str) -> list[Recording]:
-    out = []
-    for path in sorted((DATASETS / name).glob("*.csv")):
-        trace, _ = read_trace(path)
-        truth, orig = _labels(path, float(trace.t_s[0]))
-        skip = int(SKIP_START_S.get(name, 0.0))
-        truth[:skip] = "other"
-        out.append(Recording(path.stem, trace, truth, orig))
-    return out
-
-
-def thigh_recordings() -> list[Recording]:
-    """Each subject's walking, standing and sitting sessions as one trace."""
-    folder = DATASETS / THIGH_SET
-    subjects = sorted({p.name.split("_")[1] for p in folder.glob("wisdm_*_A_walking.csv")})
-    out = []
-    for subject in subjects:
-        ts, accs, truth, orig = [], [], [], []
-        offset = 0.0
-        rate = 20.0
-        for code in ("A_walking", "E_standing", "D_sitting"):
-            path = folder / f"wisdm_{subject}_{code}.csv"
-            trace, _ = read_trace(path)
-            rate = trace.rate_hz
-            shift = offset - float(trace.t_s[0])
-            ts.append(trace.t_s + shift)
-            accs.append(trace.accel_g)
-            label, source = _labels(path, float(trace.t_s[0]))
-            start = int(np.floor(offset))
-            pad = start - sum(len(x) for x in truth)
-            truth.append(np.full(pad, "other"))
-            orig.append(np.full(pad, "gap"))
-            truth.append(label)
-            orig.append(source)
-            offset = float(ts[-1][-1]) + SESSION_GAP_S
-        trace = Trace(t_s=np.concatenate(ts), accel_g=np.concatenate(accs), rate_hz=rate)
-        out.append(
-            Recording(f"subject{subject}", trace, np.concatenate(truth), np.concatenate(orig))
-        )
-    return out
 
 
 PARAMS = AnalyticsParams()
@@ -240,7 +169,7 @@ def evaluate(recs: list[Recording], placement: Placement, *, calibrated: bool) -
             refs = monitor._classifier.references
             carried = {p: r.snapshot(0.0, "restored") for p, r in refs.items() if r.up is not None}
             pred, _ = run(rec, placement, calibrations=carried)
-        res = Result(rec.name, rec.truth, pred, rec.orig)
+        res = Result(rec.name, rec.truth, pred, rec.source)
         res.transitions = transitions(res)
         results.append(res)
     return results
@@ -263,7 +192,7 @@ def main() -> int:
         if args.only and args.only != name:
             continue
         thigh = name == THIGH_SET
-        recs = thigh_recordings() if thigh else trunk_recordings(name)
+        recs = recordings(name)
         placement = Placement.THIGH if thigh else Placement.TRUNK
         results = evaluate(recs, placement, calibrated=args.calibrated)
         total = report(name, results, verbose=args.verbose or thigh, upright_only=thigh)
