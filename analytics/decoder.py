@@ -336,7 +336,11 @@ class PostureDecoder:
             if ref is not None and ref.up is not None and piece.n:
                 tilt = float(angle_deg(piece.g_sum, ref.up))
             lying = self.params.thresholds.lying_deg
-            emissions.append(emission(tilt, self.params.trunk, lying_deg=lying))
+            emissions.append(
+                emission(
+                    tilt, self.params.trunk, lying_deg=lying, duration_s=piece.end - piece.start
+                )
+            )
         return decode(self._anchor, [p.move for p in chain], emissions, self.params.trunk)
 
     def _settle(self) -> None:

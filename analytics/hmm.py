@@ -73,19 +73,23 @@ def transition(move: Movement, rules: TrunkRules) -> F64:
     return t
 
 
-def emission(tilt_deg: float, rules: TrunkRules, *, lying_deg: float) -> F64:
+def emission(
+    tilt_deg: float, rules: TrunkRules, *, lying_deg: float, duration_s: float = np.inf
+) -> F64:
     """Log-likelihoods (3,) of a still piece whose mean trunk tilt from upright is `tilt_deg`.
 
-    NaN tilt (no reference yet): no evidence.
+    NaN tilt (no reference yet): no tilt evidence. People do not sit down for a few seconds:
+    a piece shorter than `short_sit_s` speaks against sitting.
     """
+    short = rules.short_sit_weight * max(0.0, 1.0 - duration_s / rules.short_sit_s)
     if np.isnan(tilt_deg):
-        return np.zeros(STATES)
+        return np.array([0.0, -short, 0.0])
     lying = float(np.log(_sigmoid((tilt_deg - lying_deg) / 4.0) + 1e-12))
     upright = float(np.log(_sigmoid((lying_deg - tilt_deg) / 4.0) + 1e-12))
     lean = rules.sit_tilt_weight * float(
         np.clip((tilt_deg - rules.sit_tilt_deg) / 10.0, -rules.upright_tilt_weight, 2.0)
     )
-    return np.array([upright - lean / 2.0, upright + lean / 2.0, lying])
+    return np.array([upright - lean / 2.0, upright + lean / 2.0 - short, lying])
 
 
 WALKING = np.array([0.0, NEG_INF, NEG_INF])  # a walking piece is standing

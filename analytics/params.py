@@ -106,6 +106,8 @@ class TrunkRules:
     sit_tilt_deg: float = 15.0  # a trunk tilt beyond this from upright favours sitting ...
     sit_tilt_weight: float = 3.0  # ... by this many log-odds per 10 deg (capped at 2x)
     upright_tilt_weight: float = 0.3  # a tilt below sit_tilt_deg favours standing (at most)
+    short_sit_s: float = 10.0  # a still piece shorter than this is unlikely to be sitting ...
+    short_sit_weight: float = 2.0  # ... by up to this many log-odds
     to_lying: tuple[float, float] = (0.4, 0.6)  # P(standing, sitting -> lying | a change)
     from_lying: tuple[float, float] = (0.3, 0.7)  # P(lying -> standing, sitting | a change)
     hold_s: float = 300.0  # undecided seconds are decided at the latest after this long
