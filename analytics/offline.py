@@ -40,7 +40,7 @@ def analyze(
     *,
     wearer_id: str = "wearer",
     params: AnalyticsParams | None = None,
-    chunk_s: float = 600.0,
+    chunk_s: float = 1800.0,
     progress: Callable[[float], None] | None = None,
     calibrate_first_s: float | None = None,
     calibrations: Mapping[Placement, Calibration] | None = None,
