@@ -118,3 +118,16 @@ def close_gaps(
         ok &= ~breaks[start] & ~breaks[np.minimum(end, mask.size - 1)]
     out: NDArray[np.bool_] = mask | (gap & ok[np.maximum(ids, 0)])
     return out
+
+
+def running_sum(total: NDArray[np.float64], rows: NDArray[np.float64]) -> NDArray[np.float64]:
+    """`total` plus the rows (k, 3), added one after another: the same bits however the rows
+    were split into calls (numpy's sum adds pairwise, which depends on the split).
+
+    >>> running_sum(np.zeros(3), np.ones((2, 3))).tolist()
+    [2.0, 2.0, 2.0]
+    """
+    if not len(rows):
+        return total
+    out: NDArray[np.float64] = np.cumsum(np.vstack((total, rows)), axis=0)[-1]
+    return out

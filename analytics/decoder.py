@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from .arrays import angle_deg, unit
+from .arrays import angle_deg, running_sum, unit
 from .hmm import STAND, WALKING, Movement, decode, emission, settled
-from .orientation import Calibration, UprightReference
+from .orientation import Calibration, ManualCalibration, UprightReference
 from .params import AnalyticsParams
 from .records import Placement, Posture
 from .segments import EVENT, GAIT, GAP, STATIC, Segmented
+from .thigh import thigh_postures
 from .timeline import CODE
 
 F64 = NDArray[np.float64]
@@ -65,14 +66,6 @@ class _Piece:
     lean: F64 | None = None  # a movement's trunk gravity, second by second
 
 
-@dataclass(slots=True)
-class _Manual:
-    start_s: float
-    end_s: float
-    sums: dict[Placement, F64]
-    n: int = 0
-
-
 class PostureDecoder:
     """Holds segmented seconds and releases them with their posture (see the module docstring)."""
 
@@ -102,13 +95,12 @@ class PostureDecoder:
         self._move = Movement()  # what happened since the last state-bearing piece
         self._still_run = 0
         self._last: np.int8 | None = None  # posture of the last decided second, if known
-        self._manual: _Manual | None = None
+        self._manual: ManualCalibration | None = None
         self._calibrations: list[Calibration] = []
 
     def calibrate(self, start_s: float) -> None:
         """Take the mean gravity over the `manual_s` seconds from `start_s` as upright."""
-        end = start_s + self.params.calibration.manual_s
-        self._manual = _Manual(start_s, end, {p: np.zeros(3) for p in self.references})
+        self._manual = ManualCalibration(start_s, self.params.calibration.manual_s)
 
     def push(
         self, seg: Segmented | None, *, final: bool = False
@@ -209,7 +201,7 @@ class PostureDecoder:
         if piece.kind == EVENT:
             piece.lean = g if piece.lean is None else np.concatenate((piece.lean, g))
         good = np.isfinite(g).all(axis=1)
-        piece.g_sum = _running_sum(piece.g_sum, unit(g[good]))
+        piece.g_sum = running_sum(piece.g_sum, unit(g[good]))
         piece.n += int(good.sum())
         self._learn(seg, rows, piece)
 
@@ -300,19 +292,15 @@ class PostureDecoder:
         self._move = Movement()
 
     def _manual_step(self, seg: Segmented, rows: slice) -> None:
-        m = self._manual
-        assert m is not None
-        t = seg.t_s[rows]
-        inside = (t >= m.start_s) & (t < m.end_s)
-        for p in m.sums:
-            g = seg.blocks[p].mean_g[rows][inside]
-            m.sums[p] = _running_sum(m.sums[p], g[np.isfinite(g).all(axis=1)])
-        m.n += int(inside.sum())
-        if t.size and t[-1] >= m.end_s - 1.0:
+        manual = self._manual
+        assert manual is not None
+        gravity = {p: seg.blocks[p].mean_g[rows] for p in self.references}
+        if manual.add(seg.t_s[rows], gravity):
             self._manual = None
             for p, ref in self.references.items():
-                if np.linalg.norm(m.sums[p]) > 0:
-                    self._calibrations.append(ref.set_manual(m.start_s, m.sums[p]))
+                mean = manual.mean(p)
+                if mean is not None:
+                    self._calibrations.append(ref.set_manual(manual.start_s, mean))
 
     # -- decisions -----------------------------------------------------------------------
 
@@ -414,20 +402,13 @@ class PostureDecoder:
         seg = self._held
         assert seg is not None
         rows = slice(self._row(lo), self._row(hi))
-        th = self.params.thresholds
-        code = np.full(hi - lo, _UNKNOWN, dtype=np.int8)
-        thigh = self._decider
-        if thigh.up is not None:
-            angle = angle_deg(seg.blocks[Placement.THIGH].mean_g[rows], thigh.up)
-            folded = np.minimum(angle, 180.0 - angle)  # an axis: upside down reads the same
-            with np.errstate(invalid="ignore"):
-                seated = folded >= th.thigh_sitting_deg
-                code[folded < th.thigh_sitting_deg] = CODE[Posture.STANDING]
-                code[seated] = CODE[Posture.SITTING]
-                trunk = self._trunk
-                if trunk is not None and trunk.up is not None:
-                    g = seg.blocks[Placement.TRUNK].mean_g[rows]
-                    code[seated & (angle_deg(g, trunk.up) >= th.lying_deg)] = CODE[Posture.LYING]
+        trunk = self._trunk
+        code = thigh_postures(
+            seg.blocks[Placement.THIGH].mean_g[rows],
+            self._decider.up,
+            trunk=None if trunk is None else (seg.blocks[Placement.TRUNK].mean_g[rows], trunk.up),
+            thresholds=self.params.thresholds,
+        )
         kind = seg.kind[rows]
         code[kind == GAIT] = _WALKING
         code[kind == GAP] = _UNKNOWN
@@ -472,12 +453,3 @@ class PostureDecoder:
         self._base += n
         self._decided = 0
         return out
-
-
-def _running_sum(total: F64, rows: F64) -> F64:
-    """`total` plus the rows (k, 3), added one after another: the same bits however the rows
-    were split into calls."""
-    if not len(rows):
-        return total
-    out: F64 = np.cumsum(np.vstack((total, rows)), axis=0)[-1]
-    return out

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .arrays import angle_deg, unit
+from .arrays import angle_deg, running_sum, unit
 from .params import CalibrationRules
 from .records import Placement
 
@@ -37,6 +37,31 @@ class Calibration:
     source: str  # "walking", "manual", "rewear" (put back differently) or "restored"
     placement: Placement = Placement.TRUNK
     forward: F64 | None = None  # (3,) unit vector perpendicular to up, if known
+
+
+class ManualCalibration:
+    """A "sit tall" calibration in progress: the mean gravity of each sensor over a window."""
+
+    def __init__(self, start_s: float, duration_s: float) -> None:
+        self.start_s = start_s
+        self.end_s = start_s + duration_s
+        self._sums: dict[Placement, F64] = {}
+        self._counts: dict[Placement, int] = {}
+
+    def add(self, t_s: F64, gravity: dict[Placement, F64]) -> bool:
+        """Add seconds starting at `t_s` with each sensor's mean gravity; True once complete."""
+        inside = (t_s >= self.start_s) & (t_s < self.end_s)
+        for placement, g in gravity.items():
+            rows = g[inside]
+            rows = rows[np.isfinite(rows).all(axis=1)]
+            self._sums[placement] = running_sum(self._sums.get(placement, np.zeros(3)), rows)
+            self._counts[placement] = self._counts.get(placement, 0) + len(rows)
+        return bool(t_s.size) and float(t_s[-1]) >= self.end_s - 1.0
+
+    def mean(self, placement: Placement) -> F64 | None:
+        """The mean gravity of the window, or None if the sensor had no data in it."""
+        n = self._counts.get(placement, 0)
+        return self._sums[placement] / n if n else None
 
 
 class UprightReference:
