@@ -8,11 +8,12 @@ arrive in order and no sensor runs more than `max_wait_s` ahead of another.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
 
 import numpy as np
 
-from .epochs import EpochBlock
+from .epochs import EpochBlock, Epocher
 from .records import Placement
 
 MAX_GAP_S = 3600.0  # longer gaps in every sensor are skipped, not filled second by second
@@ -31,71 +32,61 @@ def _grid(blocks: Iterable[EpochBlock], start: float, until: float) -> np.ndarra
 
 def _dense(block: EpochBlock, grid: np.ndarray) -> EpochBlock:
     """`block` spread onto the seconds of `grid` (NaN features where the sensor had nothing)."""
+    if block.t_s.shape == grid.shape and np.array_equal(block.t_s, grid):
+        return block
     rows = np.searchsorted(grid, block.t_s)
     inside = rows < grid.size
     inside[inside] = grid[rows[inside]] == block.t_s[inside]
     rows = rows[inside]
 
-    def spread(values: np.ndarray, fill_value: float) -> np.ndarray:
-        out = np.full((grid.size, *values.shape[1:]), fill_value)
+    def spread(name: str) -> np.ndarray:
+        values = getattr(block, name)
+        out = np.full((grid.size, *values.shape[1:]), 0.0 if name == "fill" else np.nan)
         out[rows] = values[inside]
         return out
 
-    return EpochBlock(
-        t_s=grid.astype(np.float64),
-        fill=spread(block.fill, 0.0),
-        mean_g=spread(block.mean_g, np.nan),
-        sd_g=spread(block.sd_g, np.nan),
-        range_g=spread(block.range_g, np.nan),
-        enmo_g=spread(block.enmo_g, np.nan),
-        mag_sd_g=spread(block.mag_sd_g, np.nan),
-    )
+    columns = {f.name: spread(f.name) for f in fields(EpochBlock) if f.name != "t_s"}
+    return EpochBlock(t_s=grid.astype(np.float64), **columns)
 
 
 class Aligner:
-    """Holds each sensor's epochs until every sensor has reported up to the same second."""
+    """Takes the sensors' epochs once every sensor has reported up to the same second."""
 
-    def __init__(self, placements: Iterable[Placement], *, max_wait_s: float = 60.0) -> None:
-        self._pending: dict[Placement, list[EpochBlock]] = {p: [] for p in placements}
-        if not self._pending:
+    def __init__(
+        self, epochers: Mapping[Placement, Epocher], *, max_wait_s: float = 60.0, step_s: int = 1
+    ) -> None:
+        if not epochers:
             raise ValueError("a wearer needs at least one sensor placement")
-        self._latest = dict.fromkeys(self._pending, -np.inf)  # last epoch seen per sensor
+        self._epochers = dict(epochers)
         self._next = -np.inf  # first second not yet released
         self.max_wait_s = max_wait_s
+        self.step_s = step_s  # release whole steps of this many seconds (less work per second)
 
     @property
     def placements(self) -> tuple[Placement, ...]:
-        return tuple(self._pending)
+        return tuple(self._epochers)
 
-    def push(self, placement: Placement, block: EpochBlock) -> dict[Placement, EpochBlock]:
-        """Add complete epochs from one sensor; return the aligned seconds now complete."""
-        if placement not in self._pending:
-            raise ValueError(f"no {placement} sensor configured for this wearer")
-        if len(block):
-            self._pending[placement].append(block)
-            self._latest[placement] = max(self._latest[placement], float(block.t_s[-1]))
-        leader = max(self._latest.values())
-        laggard = min(self._latest.values())
-        return self._release(max(laggard + 1.0, leader + 1.0 - self.max_wait_s))
+    def advance(self) -> dict[Placement, EpochBlock]:
+        """The aligned seconds that are complete now (empty if none)."""
+        filling = [e.filling_s for e in self._epochers.values()]
+        leader, laggard = max(filling), min(filling)  # the seconds being filled
+        until = max(laggard, leader - self.max_wait_s)
+        until = float(np.floor(until / self.step_s) * self.step_s)
+        return self._release(until)
 
     def flush(self) -> dict[Placement, EpochBlock]:
         """Release everything held."""
-        return self._release(max(self._latest.values()) + 1.0)
+        return self._release(max(e.filling_s for e in self._epochers.values()) + 1.0)
 
     def _release(self, until: float) -> dict[Placement, EpochBlock]:
-        if not np.isfinite(until):
+        if not np.isfinite(until) or until <= self._next:
             return {}
-        blocks = {p: EpochBlock.concat(b) for p, b in self._pending.items()}
         if not np.isfinite(self._next):
-            starts = [float(b.t_s[0]) for b in blocks.values() if len(b)]
-            if not starts:
+            first = min(e.first_s for e in self._epochers.values())
+            if not np.isfinite(first) or until <= first:
                 return {}
-            self._next = min(starts)
-        start = self._next
-        if until <= start:
-            return {}
-        for placement, block in blocks.items():
-            self._pending[placement] = [block.take(block.t_s >= until)] if len(block) else []
-        self._next = until
+            self._next = first
+        start, self._next = self._next, until
+        blocks = {p: e.take(until) for p, e in self._epochers.items()}
         grid = _grid(blocks.values(), start, until)
         return {p: _dense(b, grid) for p, b in blocks.items()}

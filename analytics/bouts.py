@@ -13,7 +13,7 @@ import numpy as np
 
 from .arrays import runs
 from .params import BoutRules
-from .records import UPRIGHT, Event, EventKind, Posture
+from .records import UPRIGHT, Event, EventKind, Posture, Value
 from .timeline import CODE, POSTURES, Timeline
 
 _SITTING = CODE[Posture.SITTING]
@@ -24,6 +24,7 @@ class _Run:
     code: int
     start_s: float
     end_s: float
+    steps: int = 0
 
 
 class PostureBouts:
@@ -39,6 +40,7 @@ class PostureBouts:
             cur = self.current
             if cur is not None and cur.code == run.code and cur.end_s == run.start_s:
                 cur.end_s = run.end_s
+                cur.steps += run.steps
                 continue
             if cur is not None:
                 events.append(self._event(cur))
@@ -51,12 +53,17 @@ class PostureBouts:
         return events
 
     def _event(self, run: _Run) -> Event:
+        duration = run.end_s - run.start_s
+        values: dict[str, Value] = {"posture": POSTURES[run.code].value, "duration_s": duration}
+        if POSTURES[run.code] is Posture.WALKING:
+            values["steps"] = run.steps
+            values["cadence_spm"] = round(60.0 * run.steps / duration, 1)
         return Event(
             wearer_id=self.wearer_id,
             kind=EventKind.POSTURE_BOUT,
             start_s=run.start_s,
             end_s=run.end_s,
-            values={"posture": POSTURES[run.code].value, "duration_s": run.end_s - run.start_s},
+            values=values,
         )
 
 
@@ -145,7 +152,13 @@ def _runs(timeline: Timeline) -> list[_Run]:
     jump = np.concatenate(([False], np.diff(timeline.t_s) != 1.0))
     starts, lengths, _ = runs(timeline.posture.astype(np.int64) + len(CODE) * np.cumsum(jump))
     t = timeline.t_s
+    steps = np.add.reduceat(timeline.steps, starts).tolist()
     return [
-        _Run(code=int(timeline.posture[s]), start_s=float(t[s]), end_s=float(t[s + n - 1]) + 1.0)
-        for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)
+        _Run(
+            code=int(timeline.posture[s]),
+            start_s=float(t[s]),
+            end_s=float(t[s + n - 1]) + 1.0,
+            steps=int(k),
+        )
+        for s, n, k in zip(starts.tolist(), lengths.tolist(), steps, strict=True)
     ]

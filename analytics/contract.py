@@ -45,6 +45,10 @@ VALUE_TYPES: Final[dict[str, type]] = {
     "reason": str,  # "sitting" (movement break) or "slouch"
     "responded": bool,  # a break (or sitting upright again) followed within the window
     "response_s": float,  # seconds from the nudge to the response
+    "placement": str,  # calibration: which sensor ("trunk" or "thigh")
+    "steps": int,  # walking bouts: steps counted
+    "cadence_spm": float,  # walking bouts: steps per minute
+    "lateral_mean_deg": float,  # slouch episodes: mean sideways tilt
 }
 
 

@@ -68,6 +68,7 @@ def summarise(wearer_id: str, timeline: Timeline) -> list[MinuteMetrics]:
     enmo_known = np.isfinite(timeline.enmo_g)
     enmo_n = np.add.reduceat(enmo_known.astype(np.int64), starts)
     enmo_sum = np.add.reduceat(np.where(enmo_known, timeline.enmo_g, 0.0), starts)
+    steps = np.add.reduceat(timeline.steps, starts)
 
     out = []
     for i in range(starts.size):
@@ -84,6 +85,7 @@ def summarise(wearer_id: str, timeline: Timeline) -> list[MinuteMetrics]:
                 enmo_mg=round(1000.0 * float(enmo_sum[i]) / int(enmo_n[i]), 2)
                 if enmo_n[i]
                 else 0.0,
+                steps=int(steps[i]),
             )
         )
     return out

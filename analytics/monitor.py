@@ -1,7 +1,7 @@
 """The per-wearer streaming engine: sample batches in, seconds, events and minutes out.
 
     batches -> Epocher (per sensor) -> Aligner -> Classifier -> NotWornDetector -> Debouncer
-            -> SlouchTracker -> PostureBouts, SittingBouts, MinuteAggregator
+            -> SlouchTracker -> PostureBouts, SittingBouts, Nudger, MinuteAggregator
 
 Every stage releases a second only when nothing that arrives later can change it, so the output
 depends only on the samples and their timestamps, never on how they were chunked into batches.
@@ -9,8 +9,10 @@ depends only on the samples and their timestamps, never on how they were chunked
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .align import Aligner
 from .bouts import PostureBouts, SittingBouts
@@ -19,6 +21,7 @@ from .debounce import Debouncer
 from .epochs import EpochBlock, Epocher
 from .minutes import MinuteAggregator
 from .notworn import NotWornDetector
+from .nudges import Nudger
 from .orientation import Calibration
 from .params import AnalyticsParams
 from .records import Event, EventKind, MinuteMetrics, Placement, SampleBatch, WearerState
@@ -53,19 +56,32 @@ class WearerMonitor:
         *,
         placements: Iterable[Placement] = (Placement.TRUNK,),
         params: AnalyticsParams | None = None,
+        calibrations: Mapping[Placement, Calibration] | None = None,
+        max_wait_s: float = 60.0,
     ) -> None:
+        """`calibrations`: references to start from (a wearer's persisted ones); `max_wait_s`:
+        how far one sensor may run ahead of another before its seconds are released without
+        the other's (an offline run with long batches needs more than the batch length)."""
         self.wearer_id = wearer_id
         self.params = params or AnalyticsParams()
         th = self.params.thresholds
         self._epochers = {p: Epocher() for p in placements}
-        self._aligner = Aligner(self._epochers)
-        self._classifier = Classifier(self._aligner.placements, th)
+        self._aligner = Aligner(
+            self._epochers, max_wait_s=max_wait_s, step_s=self.params.release_step_s
+        )
+        self._classifier = Classifier(
+            self._aligner.placements, self.params, calibrations=calibrations
+        )
         self._not_worn = NotWornDetector(th)
         self._debouncer = Debouncer(th.min_bout_s)
         self._slouch = SlouchTracker(wearer_id, self.params.slouch)
         self._posture_bouts = PostureBouts(wearer_id)
         self._sitting_bouts = SittingBouts(wearer_id, self.params.bouts)
         self._minutes = MinuteAggregator(wearer_id)
+        self._nudger = Nudger(
+            wearer_id, self.params.nudges, self.params.bouts, self.params.slouch.hold_s
+        )
+        self._latest_t = -np.inf  # end of the latest samples fed: "now" for commands
 
     @property
     def placements(self) -> tuple[Placement, ...]:
@@ -86,25 +102,57 @@ class WearerMonitor:
             calibrated=any(r.up is not None for r in self._classifier.references.values()),
         )
 
+    def calibration(self) -> dict[Placement, Calibration]:
+        """The upright references learned so far (to persist, and pass back in next time)."""
+        t = float(self._latest_t) if np.isfinite(self._latest_t) else 0.0
+        return {
+            p: ref.snapshot(t, "restored")
+            for p, ref in self._classifier.references.items()
+            if ref.up is not None
+        }
+
+    # -- commands (from the wearer's cmd topic); times are data times, default "now" ---------
+
+    def _now(self, t_s: float | None) -> float:
+        if t_s is not None:
+            return t_s
+        if not np.isfinite(self._latest_t):
+            raise ValueError("no data yet: give the command's time")
+        return float(self._latest_t)
+
+    def calibrate(self, t_s: float | None = None) -> None:
+        """Manual calibration: the wearer sits (or stands) tall for `manual_s` from `t_s` on."""
+        self._classifier.calibrate(self._now(t_s))
+
+    def snooze(self, duration_s: float, t_s: float | None = None) -> None:
+        """No nudges for `duration_s` from `t_s` on."""
+        if not duration_s > 0:
+            raise ValueError(f"snooze duration must be positive, got {duration_s}")
+        start = self._now(t_s)
+        self._nudger.schedule.snooze(start, start + duration_s)
+
+    def dnd(self, on: bool, t_s: float | None = None) -> None:
+        """Do-not-disturb on or off from `t_s` on."""
+        self._nudger.schedule.dnd(self._now(t_s), on=on)
+
+    # -- data -----------------------------------------------------------------------------
+
     def feed(self, placement: Placement, batch: SampleBatch) -> Output:
         """Process one batch of samples from the wearer's `placement` sensor."""
         epocher = self._epochers.get(placement)
         if epocher is None:
             raise ValueError(f"wearer {self.wearer_id} has no {placement} sensor")
-        block = epocher.push(batch.times(), batch.accel_g, rate_hz=batch.rate_hz)
-        return self._downstream(self._aligner.push(placement, block), final=False)
+        self._latest_t = max(self._latest_t, batch.t_end)
+        epocher.push(batch.times(), batch.accel_g, rate_hz=batch.rate_hz)
+        aligned = self._aligner.advance()
+        return self._downstream(aligned, final=False) if aligned else Output()
 
     def finish(self) -> Output:
         """Release everything still held: the end of the data."""
-        parts = [
-            self._downstream(self._aligner.push(placement, epocher.flush()), final=False)
-            for placement, epocher in self._epochers.items()
-        ]
-        parts.append(self._downstream(self._aligner.flush(), final=True))
-        return Output.merge(parts)
+        return self._downstream(self._aligner.flush(), final=True)
 
     def _downstream(self, aligned: dict[Placement, EpochBlock], *, final: bool) -> Output:
-        timeline, calibrations = self._classifier.push(aligned)
+        timeline, calibrations = self._classifier.push(aligned, final=final)
         timeline = self._not_worn.push(timeline)
         if final:
             timeline = Timeline.concat([timeline, self._not_worn.flush()])
@@ -118,9 +166,11 @@ class WearerMonitor:
             events = events + more
         events = [*self._calibration_events(calibrations), *events]
         events += self._posture_bouts.push(timeline) + self._sitting_bouts.push(timeline)
+        events += self._nudger.push(timeline)
         minutes = self._minutes.push(timeline)
         if final:
             events += self._posture_bouts.flush() + self._sitting_bouts.flush()
+            events += self._nudger.flush()
             minutes += self._minutes.flush()
         events.sort(key=lambda e: (e.end_s, e.start_s, e.kind.value))
         return Output(timeline=timeline, events=events, minutes=minutes)
@@ -132,7 +182,11 @@ class WearerMonitor:
                 kind=EventKind.CALIBRATION,
                 start_s=c.t_s,
                 end_s=c.t_s,
-                values={"source": c.source, "up": ",".join(f"{v:.4f}" for v in c.up)},
+                values={
+                    "source": c.source,
+                    "placement": c.placement.value,
+                    "up": ",".join(f"{v:.4f}" for v in c.up),
+                },
             )
             for c in calibrations
         ]

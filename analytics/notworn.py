@@ -34,13 +34,22 @@ class NotWornDetector:
     def push(self, timeline: Timeline) -> Timeline:
         out: list[Timeline] = []
         starts, lengths, values = runs(timeline.still)
-        for start, length, is_still in zip(starts, lengths, values, strict=True):
-            part = timeline.take(slice(start, start + length))
-            if is_still:
-                out.extend(self._extend(part))
-            else:
-                out.extend(self._end_run())
-                out.append(part)
+        span = 0  # start of seconds that pass through unchanged
+        end = len(timeline)
+        for start, length, is_still in zip(
+            starts.tolist(), lengths.tolist(), values.tolist(), strict=True
+        ):
+            busy = bool(self._held_s) or self._off
+            if not is_still or (not busy and start + length < end and length < self.min_s):
+                if not is_still and busy:  # movement ends the run being held
+                    out.extend(self._end_run())
+                continue  # too short to be off the body: passes through
+            if span < start:
+                out.append(timeline.take(slice(span, start)))
+            out.extend(self._extend(timeline.take(slice(start, start + length))))
+            span = start + length
+        if span < end:
+            out.append(timeline.take(slice(span, end)))
         return Timeline.concat(out)
 
     def flush(self) -> Timeline:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .monitor import Output, WearerMonitor
+from .orientation import Calibration
 from .params import AnalyticsParams
 from .records import Placement, SampleBatch, Trace
 from .summary import DaySummary, summarise
@@ -39,16 +40,34 @@ def analyze(
     *,
     wearer_id: str = "wearer",
     params: AnalyticsParams | None = None,
-    chunk_s: float = 60.0,
+    chunk_s: float = 1800.0,
     progress: Callable[[float], None] | None = None,
+    calibrate_first_s: float | None = None,
+    calibrations: Mapping[Placement, Calibration] | None = None,
 ) -> Analysis:
     """Run the streaming engine over whole traces (one per placement) and summarise the result.
 
+    The engine's output does not depend on how the samples are chunked; large chunks are
+    fastest. `calibrate_first_s` takes the first seconds of the data as the upright reference
+    (a manual calibration); `calibrations` carries references in (a wearer's persisted ones).
     `progress` is called with the fraction done (0..1) as the work goes on.
     """
     if not traces:
         raise ValueError("nothing to analyze: no traces")
-    monitor = WearerMonitor(wearer_id, placements=traces.keys(), params=params)
+    params = params or AnalyticsParams()
+    if calibrate_first_s is not None:
+        params = replace(
+            params, calibration=replace(params.calibration, manual_s=calibrate_first_s)
+        )
+    monitor = WearerMonitor(
+        wearer_id,
+        placements=traces.keys(),
+        params=params,
+        calibrations=calibrations,
+        max_wait_s=max(60.0, 2.0 * chunk_s),
+    )
+    if calibrate_first_s is not None:
+        monitor.calibrate(min(float(t.t_s[0]) for t in traces.values() if len(t)))
     parts = []
     batches = interleave(traces, chunk_s=chunk_s)
     for i, (placement, batch) in enumerate(batches):

@@ -7,6 +7,7 @@ into the core. Each checks its own values in `__post_init__`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .records import Posture
 
@@ -27,7 +28,10 @@ class Thresholds:
 
     lying_deg: float = 60.0  # trunk this far from upright is lying
     thigh_sitting_deg: float = 45.0  # thigh this far from vertical is sitting (or lying)
-    walking_mag_sd_g: float = 0.10  # per-second SD of |a| above which the wearer is moving
+    walking_mag_sd_g: float = 0.08  # per-second SD of |a| above which a second may be gait
+    gait_gap_s: int = 2  # pauses this short inside walking are still walking
+    gait_min_s: int = 4  # walking needs this long a run of gait seconds
+    gait_min_steps: int = 4  # ... and this many steps in the 5 s around each of its seconds
     still_sd_g: float = 0.013  # per-axis SD below which a second is still (GGIR: 13 mg)
     still_range_g: float = 0.050  # range of the still period on 2+ axes (GGIR: 50 mg)
     not_worn_min_s: float = 20 * 60  # stillness this long is not-worn, back-dated to its start
@@ -38,6 +42,8 @@ class Thresholds:
         # a partial table (from configuration) overrides the defaults it names
         object.__setattr__(self, "min_bout_s", {**_default_min_bout_s(), **self.min_bout_s})
         for name in ("lying_deg", "thigh_sitting_deg", "walking_mag_sd_g", "still_sd_g"):
+            _positive(name, getattr(self, name))
+        for name in ("gait_gap_s", "gait_min_s", "gait_min_steps"):
             _positive(name, getattr(self, name))
         _positive("still_range_g", self.still_range_g)
         _positive("not_worn_min_s", self.not_worn_min_s)
@@ -76,9 +82,137 @@ class SlouchRules:
 
 
 @dataclass(frozen=True, slots=True)
+class TrunkRules:
+    """How a trunk sensor alone tells sitting from standing (analytics/trunk.py).
+
+    Speeds are the peak vertical speed of a movement estimated from |a|; the chance that a
+    movement changed the posture rises with its speed and with how far the trunk turned.
+    Defaults were chosen on the HAPT data set's labelled transitions and checked on the other
+    trunk data sets (bench/accuracy.py reports the sensitivity of the results to them).
+    """
+
+    active_mag_sd_g: float = 0.02  # a second with more |a| variation than this is active
+    active_speed_m_s: float = 0.3  # ... or with a faster vertical movement
+    event_speed_m_s: float = 0.4  # an active burst this fast may be a posture change
+    event_turn_deg: float = 8.0  # ... or one that turns the trunk this far
+    event_max_s: int = 12  # longer bursts are cut into pieces of this length
+    change_speed_m_s: float = 0.5  # speed at which a burst is as likely a change as not ...
+    change_speed_slope: float = 6.0  # ... with this logistic slope per m/s
+    change_turn_slope: float = 1.0  # logistic slope per 10 deg of trunk turn beyond event_turn
+    change_bias: float = 1.0  # logistic offset of the change probability
+    direction_slope: float = 6.0  # logistic slope of up vs down on log(peak up / peak down)
+    quiet_change: float = 0.02  # chance of a posture change with no burst between pieces
+    walk_change: float = 0.1  # ... next to walking (the stand-up may merge into the walk)
+    sit_tilt_deg: float = 15.0  # a trunk tilt beyond this from upright favours sitting ...
+    sit_tilt_weight: float = 3.0  # ... by this many log-odds per 10 deg (capped at 2x)
+    upright_tilt_weight: float = 0.3  # a tilt below sit_tilt_deg favours standing (at most)
+    short_sit_s: float = 10.0  # a still piece shorter than this is unlikely to be sitting ...
+    short_sit_weight: float = 2.0  # ... by up to this many log-odds
+    to_lying: tuple[float, float] = (0.4, 0.6)  # P(standing, sitting -> lying | a change)
+    from_lying: tuple[float, float] = (0.3, 0.7)  # P(lying -> standing, sitting | a change)
+    hold_s: float = 300.0  # undecided seconds are decided at the latest after this long
+    cold_hold_s: float = 7200.0  # ... or this long while no upright reference is known
+
+    def __post_init__(self) -> None:
+        for name in ("active_mag_sd_g", "active_speed_m_s", "event_speed_m_s", "hold_s"):
+            _positive(name, getattr(self, name))
+        _positive("cold_hold_s", self.cold_hold_s)
+        if self.event_max_s < 2:
+            raise ValueError(f"event_max_s must be at least 2, got {self.event_max_s}")
+        for name in ("quiet_change", "walk_change"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)}")
+        for name in ("to_lying", "from_lying"):
+            pair = getattr(self, name)
+            if len(pair) != 2 or min(pair) <= 0 or abs(sum(pair) - 1) > 1e-6:
+                raise ValueError(f"{name} must be two positive chances adding up to 1")
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationRules:
+    """How each sensor's upright reference is learned (analytics/orientation.py)."""
+
+    every_s: int = 30  # the walking reference is updated after this many walking seconds ...
+    window_s: int = 120  # ... from the median of the last this many walking seconds
+    min_walk_s: int = 10  # walking needed before a first reference
+    report_deg: float = 5.0  # a calibration event is emitted when the reference moves this far
+    rewear_deg: float = 20.0  # a new reference this far from the old one after a break: re-worn
+    stale_gap_s: float = 600.0  # after a data gap this long the reference must be confirmed
+    manual_s: float = 5.0  # a manual calibration averages this long ("sit tall")
+
+    def __post_init__(self) -> None:
+        for name in ("every_s", "window_s", "min_walk_s", "report_deg", "rewear_deg"):
+            _positive(name, getattr(self, name))
+        _positive("stale_gap_s", self.stale_gap_s)
+        _positive("manual_s", self.manual_s)
+
+
+@dataclass(frozen=True, slots=True)
+class NudgePolicy:
+    """When the wearer is nudged, and how a nudge's effect is judged (analytics/nudges.py).
+
+    Times of day are "HH:MM" in `timezone` (an IANA name); `working_hours` None nudges at any
+    time, and `quiet_hours` are (start, end) pairs, which may wrap past midnight.
+    """
+
+    sitting_s: float = 30 * 60.0  # a movement-break nudge when a sitting bout is this long ...
+    repeat_s: float = 15 * 60.0  # ... and again after this long while still sitting
+    slouch: bool = True  # nudge when a slouch episode is confirmed ...
+    slouch_every_s: float = 30 * 60.0  # ... at most once per this long
+    response_s: float = 5 * 60.0  # a break must start within this long to count as a response
+    timezone: str = "UTC"
+    working_hours: tuple[str, str] | None = None  # e.g. ("08:00", "18:00")
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)  # 0 = Monday
+    quiet_hours: tuple[tuple[str, str], ...] = ()  # e.g. (("12:00", "13:00"),)
+
+    def __post_init__(self) -> None:
+        for name in ("sitting_s", "repeat_s", "slouch_every_s", "response_s"):
+            _positive(name, getattr(self, name))
+        object.__setattr__(self, "working_days", tuple(self.working_days))
+        object.__setattr__(self, "quiet_hours", tuple(tuple(q) for q in self.quiet_hours))
+        if any(not 0 <= d <= 6 for d in self.working_days):
+            raise ValueError(f"working_days must be 0 (Monday) to 6, got {self.working_days}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {self.timezone!r}") from None
+        spans = ([self.working_hours] if self.working_hours else []) + list(self.quiet_hours)
+        for span in spans:
+            if len(span) != 2:
+                raise ValueError(f"a time span must be (start, end), got {span!r}")
+            for text in span:
+                clock_minutes(text)
+
+
+def clock_minutes(text: str) -> int:
+    """Minutes after midnight of "HH:MM"; raises ValueError otherwise.
+
+    >>> clock_minutes("08:30")
+    510
+    """
+    hours, sep, minutes = str(text).partition(":")
+    if not sep or not (hours.isdigit() and minutes.isdigit()) or len(minutes) != 2:
+        raise ValueError(f"time of day must be HH:MM, got {text!r}")
+    if (
+        not (0 <= int(hours) <= 24 and 0 <= int(minutes) < 60)
+        or int(hours) * 60 + int(minutes) > 1440
+    ):
+        raise ValueError(f"time of day out of range: {text!r}")
+    return int(hours) * 60 + int(minutes)
+
+
+@dataclass(frozen=True, slots=True)
 class AnalyticsParams:
     """Everything the per-wearer engine needs to know."""
 
     thresholds: Thresholds = field(default_factory=Thresholds)
     bouts: BoutRules = field(default_factory=BoutRules)
     slouch: SlouchRules = field(default_factory=SlouchRules)
+    trunk: TrunkRules = field(default_factory=TrunkRules)
+    calibration: CalibrationRules = field(default_factory=CalibrationRules)
+    nudges: NudgePolicy = field(default_factory=NudgePolicy)
+    release_step_s: int = 10  # downstream stages run on whole steps of this many seconds
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.release_step_s <= 60:
+            raise ValueError(f"release_step_s must be 1 to 60, got {self.release_step_s}")

@@ -12,7 +12,7 @@ import numpy as np
 
 from .arrays import runs
 from .params import SlouchRules
-from .records import Event, EventKind, Posture
+from .records import Event, EventKind, Posture, Value
 from .timeline import CODE, Timeline
 
 _SITTING = CODE[Posture.SITTING]
@@ -97,22 +97,30 @@ class _Episode:
         self.seconds = 0
         self.flexion_sum_deg = 0.0
         self.flexion_max_deg = -np.inf
+        self.lateral_sum_deg = 0.0
+        self.lateral_n = 0
 
     def add(self, part: Timeline) -> None:
         self.end_s = float(part.t_s[-1]) + 1.0
         self.seconds += len(part)
         self.flexion_sum_deg += float(np.sum(part.flexion_deg))
         self.flexion_max_deg = max(self.flexion_max_deg, float(np.max(part.flexion_deg)))
+        lateral = part.lateral_deg[np.isfinite(part.lateral_deg)]
+        self.lateral_sum_deg += float(np.sum(lateral))
+        self.lateral_n += int(lateral.size)
 
     def event(self, wearer_id: str) -> Event:
+        values: dict[str, Value] = {
+            "duration_s": float(self.seconds),
+            "flexion_mean_deg": round(self.flexion_sum_deg / self.seconds, 2),
+            "flexion_max_deg": round(self.flexion_max_deg, 2),
+        }
+        if self.lateral_n:
+            values["lateral_mean_deg"] = round(self.lateral_sum_deg / self.lateral_n, 2)
         return Event(
             wearer_id=wearer_id,
             kind=EventKind.SLOUCH,
             start_s=self.start_s,
             end_s=self.end_s,
-            values={
-                "duration_s": float(self.seconds),
-                "flexion_mean_deg": round(self.flexion_sum_deg / self.seconds, 2),
-                "flexion_max_deg": round(self.flexion_max_deg, 2),
-            },
+            values=values,
         )

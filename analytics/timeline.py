@@ -28,16 +28,18 @@ class Timeline:
     gravity_g: F64  # (k, 3) mean acceleration of the deciding sensor (for stillness drift)
     enmo_g: F64  # (k,) mean of max(|a| - 1, 0), NaN when no data
     slouched: NDArray[np.bool_]  # (k,) inside a slouch episode
+    lateral_deg: F64  # (k,) sideways trunk tilt from upright (right positive); NaN when unknown
+    steps: NDArray[np.int64]  # (k,) steps counted while walking
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
 
     def take(self, index: slice | NDArray[np.intp] | NDArray[np.bool_]) -> Timeline:
-        return Timeline(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return Timeline(**{name: getattr(self, name)[index] for name in _NAMES})
 
     def replace(self, **columns: NDArray[np.generic]) -> Timeline:
         """A copy with some columns replaced."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values = {name: getattr(self, name) for name in _NAMES}
         values.update(columns)
         return Timeline(**values)
 
@@ -53,6 +55,8 @@ class Timeline:
             gravity_g=np.zeros((0, 3)),
             enmo_g=z,
             slouched=np.zeros(0, dtype=bool),
+            lateral_deg=z,
+            steps=np.zeros(0, dtype=np.int64),
         )
 
     @staticmethod
@@ -63,10 +67,7 @@ class Timeline:
         if len(parts) == 1:
             return parts[0]
         return Timeline(
-            **{
-                f.name: np.concatenate([getattr(p, f.name) for p in parts])
-                for f in fields(Timeline)
-            }
+            **{name: np.concatenate([getattr(p, name) for p in parts]) for name in _NAMES}
         )
 
     def epochs(self) -> Iterator[Epoch]:
@@ -84,3 +85,6 @@ class Timeline:
                 flexion_deg=None if np.isnan(flex) else flex,
                 inclination_deg=None if np.isnan(incl) else incl,
             )
+
+
+_NAMES = tuple(f.name for f in fields(Timeline))

@@ -71,26 +71,52 @@ def settings() -> Settings:
 @app.command()
 def analyze(
     trace: Annotated[Path, typer.Argument(help="Trace CSV with columns t_s, ax, ay, az (g).")],
+    *,
     placement: Annotated[
-        Placement, typer.Option(help="Where the sensor was worn.")
+        Placement, typer.Option(help="Where the sensor of TRACE was worn.")
     ] = Placement.TRUNK,
+    thigh: Annotated[
+        Path | None, typer.Option(help="A second trace from a thigh sensor (TRACE is the trunk).")
+    ] = None,
+    calibrate_first: Annotated[
+        float | None,
+        typer.Option(
+            "--calibrate-first", min=1.0, help="Take the first S seconds as the upright reference."
+        ),
+    ] = None,
+    epochs: Annotated[
+        Path | None, typer.Option(help="Write one row per second: t_s,posture,flexion_deg.")
+    ] = None,
+    events: Annotated[
+        Path | None, typer.Option(help="Write the events, one JSON object per line.")
+    ] = None,
 ) -> None:
     """Analyse a recorded trace offline (no servers) and print the summary."""
     from analytics.offline import analyze as run_analysis
-    from sensor_gateway.traces import TraceError, read_trace
 
+    from .analysis import load_traces, write_epochs, write_events
     from .render import day_strip, summary_table
 
-    try:
-        loaded, notes = read_trace(trace)
-    except TraceError as err:
-        raise fail(str(err)) from None
-    except OSError as err:
-        raise fail(f"{trace}: {err.strerror}") from None
+    if thigh is not None and placement is Placement.THIGH:
+        raise fail("--thigh needs TRACE to be the trunk sensor (--placement trunk)", code=2)
+    named = (
+        {placement: trace} if thigh is None else {Placement.TRUNK: trace, Placement.THIGH: thigh}
+    )
+    traces, notes = load_traces(named)
+    if isinstance(traces, str):
+        raise fail(traces)
     for note in notes:
         err_console.print(f"[yellow]note:[/] {note}")
-    analysis = run_analysis({placement: loaded}, params=settings().analytics)
-    console.print(summary_table(analysis.summary, title=f"{trace.name} ({placement.value})"))
+    analysis = run_analysis(traces, params=settings().analytics, calibrate_first_s=calibrate_first)
+    try:
+        if epochs is not None:
+            write_epochs(epochs, analysis.output.timeline)
+        if events is not None:
+            write_events(events, analysis.output.events)
+    except OSError as err:
+        raise fail(f"{err.filename}: {err.strerror}") from None
+    title = " + ".join(f"{path.name} ({p.value})" for p, path in named.items())
+    console.print(summary_table(analysis.summary, title=title))
     console.print(day_strip(analysis.output.minutes))
 
 

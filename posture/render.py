@@ -69,6 +69,12 @@ def summary_table(summary: DaySummary, *, title: str) -> Table:
         label = f"Trunk {lo:.0f}-{hi:.0f}°" if hi != float("inf") else f"Trunk >{lo:.0f}°"
         rows.append((label, duration(seconds) + _share(seconds, band_total)))
     rows += [
+        ("Steps", str(summary.steps)),
+        (
+            "Nudges",
+            f"{summary.nudges}, {summary.nudges_responded} followed by a break"
+            + (f" ({summary.nudge_response_rate:.0%})" if summary.nudges else ""),
+        ),
         ("Worn", duration(worn) + f", not worn {duration(p.get(Posture.NOT_WORN, 0))}"),
         ("No data", duration(p.get(Posture.UNKNOWN, 0))),
         ("Events", ", ".join(f"{k} {v}" for k, v in summary.events.items()) or "none"),

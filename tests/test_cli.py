@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from analytics.records import Placement
 from posture.cli import app
 from posture.servers import free_port
 from tests.conftest import dataset_files
@@ -91,3 +92,63 @@ def test_unreachable_broker_is_one_line_and_exit_1(tmp_path: Path) -> None:
     }
     result = posture("demo", "--external", "--hours", "0.2", env=env)
     _one_line_error(result, 1, "cannot reach MQTT broker at 127.0.0.1")
+
+
+def test_analyze_writes_epochs_and_events(tmp_path: Path) -> None:
+    from analytics.contract import decode
+
+    trace = dataset_files("forth_trace_torso")[0]
+    epochs, events = tmp_path / "epochs.csv", tmp_path / "events.jsonl"
+    result = runner.invoke(
+        app, ["analyze", str(trace), "--epochs", str(epochs), "--events", str(events)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = epochs.read_text().splitlines()
+    assert rows[0] == "t_s,posture,flexion_deg"
+    assert len(rows) - 1 == 1320  # one row per second of the recording
+    first = rows[1].split(",")
+    assert first[0] == "0"
+    assert first[1] in {"sitting", "standing", "walking", "lying", "not_worn", "unknown"}
+    postures = {r.split(",")[1] for r in rows[1:]}
+    assert {"sitting", "standing", "walking"} <= postures
+    lines = events.read_text().splitlines()
+    assert lines
+    kinds = {decode(line.encode()).record.kind.value for line in lines}  # type: ignore[union-attr]
+    assert {"posture_bout", "sitting_bout", "calibration"} <= kinds
+
+
+def test_analyze_with_a_thigh_trace_and_a_manual_calibration(tmp_path: Path) -> None:
+    from sensor_gateway.simulator import simulate_day
+    from sensor_gateway.traces import write_trace
+
+    day = simulate_day(seed=3, hours=0.5, rate_hz=25.0)
+    trunk, thigh = tmp_path / "trunk.csv", tmp_path / "thigh.csv"
+    write_trace(trunk, day.traces[Placement.TRUNK])
+    write_trace(thigh, day.traces[Placement.THIGH])
+    epochs = tmp_path / "epochs.csv"
+    result = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(trunk),
+            "--thigh",
+            str(thigh),
+            "--calibrate-first",
+            "5",
+            "--epochs",
+            str(epochs),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "trunk" in result.output
+    assert "thigh" in result.output
+    rows = epochs.read_text().splitlines()[1:]
+    assert rows[0].split(",")[2] != ""  # calibrated from the first second on
+
+
+def test_analyze_refuses_a_thigh_trace_with_a_thigh_placement(tmp_path: Path) -> None:
+    trace = dataset_files("forth_trace_torso")[0]
+    result = runner.invoke(
+        app, ["analyze", str(trace), "--placement", "thigh", "--thigh", str(trace)]
+    )
+    assert result.exit_code == 2

@@ -1,0 +1,46 @@
+"""Posture from a thigh sensor: the thigh decides sitting (DESIGN.md section 4).
+
+The thigh is sitting (or lying) when its axis is more than `thigh_sitting_deg` from upright. The
+angle is taken between axes, not vectors: a sensor put back upside down (a phone turned in the
+pocket) reads the same, and a real thigh is never more than about 135 deg from upright. With a
+trunk sensor as well, a horizontal thigh with the trunk beyond `lying_deg` is lying.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .arrays import angle_deg
+from .params import Thresholds
+from .records import Posture
+from .timeline import CODE
+
+F64 = NDArray[np.float64]
+
+
+def thigh_postures(
+    thigh_g: F64,
+    thigh_up: F64 | None,
+    *,
+    trunk: tuple[F64, F64 | None] | None,
+    thresholds: Thresholds,
+) -> NDArray[np.int8]:
+    """Posture codes (k,) of seconds with thigh gravity (k, 3): standing, sitting or lying.
+
+    `trunk` is the trunk's gravity (k, 3) and upright reference, if there is a trunk sensor.
+    Unknown where a reference or the data are missing.
+    """
+    code = np.full(thigh_g.shape[0], CODE[Posture.UNKNOWN], dtype=np.int8)
+    if thigh_up is None:
+        return code
+    angle = angle_deg(thigh_g, thigh_up)
+    folded = np.minimum(angle, 180.0 - angle)
+    with np.errstate(invalid="ignore"):
+        seated = folded >= thresholds.thigh_sitting_deg
+        code[folded < thresholds.thigh_sitting_deg] = CODE[Posture.STANDING]
+        code[seated] = CODE[Posture.SITTING]
+        if trunk is not None and trunk[1] is not None:
+            lying = angle_deg(trunk[0], trunk[1]) >= thresholds.lying_deg
+            code[seated & lying] = CODE[Posture.LYING]
+    return code
