@@ -139,5 +139,22 @@ def demo(
     raise typer.Exit(code)
 
 
+@app.command()
+def decode(
+    payloads: Annotated[list[str], typer.Argument(help="Notification payloads in hex.")],
+    profile: Annotated[
+        str, typer.Option("--profile", "-p", help="Sensor profile (microbit, thingy52, ...).")
+    ],
+) -> None:
+    """Decode notification payloads; print one sample per line as x y z in g."""
+    from sensor_gateway.decoding import DecodeFailure, decode_hex
+
+    try:
+        for x, y, z in decode_hex(profile, payloads):
+            console.print(f"{x:.4f} {y:.4f} {z:.4f}", highlight=False)
+    except DecodeFailure as err:
+        raise fail(str(err)) from None
+
+
 if __name__ == "__main__":
     app()
