@@ -53,7 +53,8 @@ def test_bursts_are_not_mistaken_for_gaps() -> None:
     model = ClockModel(RATE)
     placed = run(model, received, per_packet=2)
     t = sample_times(placed, 2)
-    assert model.lost == 0 and model.gaps == 0
+    assert model.lost == 0
+    assert model.gaps == 0
     assert np.all(np.diff(t) > 0)
     assert np.abs(t[1::2] - produced).max() < 0.35
 
@@ -107,5 +108,6 @@ def test_reset_starts_a_new_segment() -> None:
     model.place(1, 10.0)
     model.reset()
     placed = model.place(1, 10.5)
-    assert placed.new_segment and placed.lost == 0
+    assert placed.new_segment
+    assert placed.lost == 0
     assert placed.t0 == pytest.approx(10.5)
