@@ -50,7 +50,11 @@ def advertisement(adv: Any) -> tuple[str, str | None, list[str], AdvertisementDa
             AdvertisingData.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
         ):
             raw = bytes(value)
-            uuids += [u for i in range(0, len(raw) - 15, 16) if (u := _uuid128(raw[i : i + 16])) not in uuids]
+            uuids += [
+                u
+                for i in range(0, len(raw) - 15, 16)
+                if (u := _uuid128(raw[i : i + 16])) not in uuids
+            ]
         elif kind == AdvertisingData.MANUFACTURER_SPECIFIC_DATA and len(value) >= 2:
             manufacturer[int.from_bytes(bytes(value)[:2], "little")] = bytes(value)[2:]
     address = str(adv.address).split("/")[0]

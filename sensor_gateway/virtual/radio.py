@@ -98,7 +98,7 @@ class VirtualRadio:
 
     def __init__(self, *, timebase: TimeBase | None = None, adapters: int = 1) -> None:
         self.timebase = timebase or TimeBase()
-        self.link = LocalLink()
+        self.link = LocalLink()  # type: ignore[no-untyped-call]
         self.adapters = [
             VirtualAdapter(self.link, f"hci{i}", f"F0:00:00:00:00:{i:02X}") for i in range(adapters)
         ]

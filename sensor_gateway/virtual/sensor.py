@@ -62,8 +62,8 @@ class VirtualSensor:
         self._offline_until = 0.0
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
-        self._answers: list[tuple[Characteristic, bytes]] = []
-        self._chars: dict[str, Characteristic] = {}
+        self._answers: list[tuple[Characteristic[bytes], bytes]] = []
+        self._chars: dict[str, Characteristic[bytes]] = {}
         self._next = 0
 
     def _default_name(self, n: int) -> str:
@@ -109,27 +109,27 @@ class VirtualSensor:
         self.timebase = timebase
         self.device = device = bumble_device(link, self.name, self.address)
         device.gatt_server.max_mtu = 247
-        services: dict[str, list[Characteristic]] = {self.profile.service_uuid: []}
-        data = Characteristic(
+        services: dict[str, list[Characteristic[bytes]]] = {self.profile.service_uuid: []}
+        data: Characteristic[bytes] = Characteristic(
             self.profile.data_uuid, P.NOTIFY | P.READ, Characteristic.READABLE, b""
         )
         data.on(data.EVENT_SUBSCRIPTION, self._on_subscription)
         services[self.profile.service_uuid].append(data)
         for service_uuid, chars in self.emulation.writable.items():
             for uuid in chars:
-                char = Characteristic(
+                char: Characteristic[bytes] = Characteristic(
                     uuid,
                     P.WRITE | P.WRITE_WITHOUT_RESPONSE | P.NOTIFY | P.READ,
                     Characteristic.READABLE | Characteristic.WRITEABLE,
-                    CharacteristicValue(read=self._reader(uuid), write=self._writer(uuid)),
+                    CharacteristicValue[bytes](read=self._reader(uuid), write=self._writer(uuid)),
                 )
                 self._chars[uuid] = char
                 services.setdefault(service_uuid, []).append(char)
-        battery = Characteristic(
+        battery: Characteristic[bytes] = Characteristic(
             BATTERY_LEVEL_UUID,
             P.READ | P.NOTIFY,
             Characteristic.READABLE,
-            CharacteristicValue(read=lambda _c: bytes((self.battery_pct,))),
+            CharacteristicValue[bytes](read=lambda _c: bytes((self.battery_pct,))),
         )
         services[BATTERY_SERVICE_UUID] = [battery]
         device.add_services([Service(uuid, chars) for uuid, chars in services.items()])

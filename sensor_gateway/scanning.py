@@ -1,0 +1,127 @@
+"""Finding sensors: one scanner per adapter that runs only while a configured sensor is missing.
+
+Sensor tasks ask `Finder.find(address)`; the first request starts scanning, the last one to be
+answered stops it. Every advertisement seen also updates the last known RSSI per device.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from bleak import BleakScanner
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
+
+from .profiles import Profile, recognise
+from .radio import Radio
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """A device seen advertising."""
+
+    device: BLEDevice
+    name: str | None
+    rssi_dbm: int
+    service_uuids: tuple[str, ...]
+    profile: Profile | None  # the supported profile it looks like, if any
+    seen_s: float  # monotonic seconds
+
+
+def sighting(device: BLEDevice, adv: AdvertisementData) -> Sighting:
+    return Sighting(
+        device=device,
+        name=adv.local_name or device.name,
+        rssi_dbm=adv.rssi,
+        service_uuids=tuple(adv.service_uuids),
+        profile=recognise(adv.local_name or device.name, adv.service_uuids),
+        seen_s=time.monotonic(),
+    )
+
+
+class Finder:
+    """Finds configured sensors by address or advertised name on one radio."""
+
+    def __init__(self, radio: Radio) -> None:
+        self.radio = radio
+        self.last: dict[str, Sighting] = {}  # by upper-case address and by name
+        self.scans = 0  # how many times scanning was started
+        self._wanted: dict[str, list[asyncio.Future[Sighting]]] = {}
+        self._scanner: BleakScanner | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def scanning(self) -> bool:
+        return self._scanner is not None
+
+    async def find(self, address: str, *, timeout_s: float) -> Sighting:
+        """The next advertisement of `address` (a MAC address or an advertised name).
+
+        Raises `TimeoutError` if it is not seen within `timeout_s`.
+        """
+        key = address.upper()
+        future: asyncio.Future[Sighting] = asyncio.get_running_loop().create_future()
+        self._wanted.setdefault(key, []).append(future)
+        try:
+            await self._update()
+            return await asyncio.wait_for(future, timeout_s)
+        finally:
+            waiting = self._wanted.get(key, [])
+            if future in waiting:
+                waiting.remove(future)
+            if not waiting:
+                self._wanted.pop(key, None)
+            await self._update()
+
+    def rssi(self, address: str) -> int | None:
+        seen = self.last.get(address.upper())
+        return seen.rssi_dbm if seen is not None else None
+
+    def _on_advertisement(self, device: BLEDevice, adv: AdvertisementData) -> None:
+        seen = sighting(device, adv)
+        keys = {device.address.upper()} | ({seen.name.upper()} if seen.name else set())
+        for key in keys:
+            self.last[key] = seen
+            for future in self._wanted.get(key, []):
+                if not future.done():
+                    future.set_result(seen)
+
+    async def _update(self) -> None:
+        async with self._lock:
+            if self._wanted and self._scanner is None:
+                scanner = self.radio.scanner(self._on_advertisement)
+                await scanner.start()
+                self._scanner = scanner
+                self.scans += 1
+                log.info("scanning adapter=%s missing=%d", self.radio.adapter, len(self._wanted))
+            elif not self._wanted and self._scanner is not None:
+                scanner, self._scanner = self._scanner, None
+                await scanner.stop()
+                log.info("scan stopped adapter=%s", self.radio.adapter)
+
+    async def close(self) -> None:
+        self._wanted.clear()
+        await self._update()
+
+
+async def discover(radio: Radio, *, seconds: float) -> list[Sighting]:
+    """Every supported sensor advertising within `seconds`, strongest first."""
+    seen: dict[str, Sighting] = {}
+
+    def on_advertisement(device: BLEDevice, adv: AdvertisementData) -> None:
+        found = sighting(device, adv)
+        if found.profile is not None:
+            seen[device.address] = found
+
+    scanner = radio.scanner(on_advertisement)
+    await scanner.start()
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        await scanner.stop()
+    return sorted(seen.values(), key=lambda s: -s.rssi_dbm)
