@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ..profiles import PROFILES, Profile, generic, metamotion, microbit, polar_h10, thingy52
-from ..profiles import witmotion
+from sensor_gateway.profiles import (
+    PROFILES,
+    Profile,
+    generic,
+    metamotion,
+    microbit,
+    polar_h10,
+    thingy52,
+    witmotion,
+)
 
 Encoder = Callable[[NDArray[np.float64], float], bytes]  # samples (n, 3), device time of last
 
@@ -35,11 +43,11 @@ def _layout_encoder(layout: object) -> Encoder:
     return lambda accel, _t: bytes(encode(accel))
 
 
-def _no_control(char_uuid: str, data: bytes) -> Reply:
+def _no_control(_char_uuid: str, _data: bytes) -> Reply:
     return Reply()
 
 
-def _metamotion(char_uuid: str, data: bytes) -> Reply:
+def _metamotion(_char_uuid: str, data: bytes) -> Reply:
     if data == bytes.fromhex("030101"):
         return Reply(start=True)
     if data == bytes.fromhex("030100"):

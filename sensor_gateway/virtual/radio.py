@@ -24,7 +24,8 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-from ..timebase import TimeBase
+from sensor_gateway.timebase import TimeBase
+
 from .backend import client_backend, scanner_backend
 from .sensor import VirtualSensor
 

@@ -9,21 +9,22 @@ or silent is lost, as on a real device. Tests and demos inject faults (`drop_lin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 from typing import Any
 
 import numpy as np
+from bumble import core as bumble_core
 from bumble.core import AdvertisingData
-from bumble.core import UUID as BumbleUUID
 from bumble.device import Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 from bumble.link import LocalLink
 
 from analytics.records import Trace
+from sensor_gateway.profiles import BATTERY_LEVEL_UUID, BATTERY_SERVICE_UUID, Nudge
+from sensor_gateway.timebase import TimeBase
 
-from ..profiles import BATTERY_LEVEL_UUID, BATTERY_SERVICE_UUID, Nudge
-from ..timebase import TimeBase
 from .emulation import EMULATIONS, Emulation
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ class VirtualSensor:
         name = self.name.encode()[:26]
         fields = [(AdvertisingData.FLAGS, bytes((0x06,)))]
         if self.emulation.advertise_service:
-            uuid = BumbleUUID(self.profile.service_uuid)
+            uuid = bumble_core.UUID(self.profile.service_uuid)
             fields.append(
                 (
                     AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
@@ -226,10 +227,8 @@ class VirtualSensor:
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=max(seconds, 0.0))
-        except TimeoutError:
-            pass
 
     async def _serve(self) -> None:
         """One round while connected: answers, due samples, then sleep until the next is due."""
