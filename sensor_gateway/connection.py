@@ -174,7 +174,8 @@ class SensorLink:
         battery_due = loop.time() + self.settings.battery_every_s
         while True:
             try:
-                item = await asyncio.wait_for(queue.get(), self.settings.watchdog_s)
+                async with asyncio.timeout(self.settings.watchdog_s):
+                    item = await queue.get()
             except TimeoutError:
                 self.stalls += 1
                 log.warning("no data for %gs sensor=%s", self.settings.watchdog_s, self.address)

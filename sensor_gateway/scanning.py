@@ -69,7 +69,8 @@ class Finder:
         self._wanted.setdefault(key, []).append(future)
         try:
             await self._update()
-            return await asyncio.wait_for(future, timeout_s)
+            async with asyncio.timeout(timeout_s):
+                return await future
         finally:
             waiting = self._wanted.get(key, [])
             if future in waiting:

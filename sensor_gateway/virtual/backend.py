@@ -244,7 +244,8 @@ class BumbleClient(BaseBleakClient):
 
     async def _io(self, operation: Any) -> Any:
         try:
-            return await asyncio.wait_for(operation, self._timeout)
+            async with asyncio.timeout(self._timeout):
+                return await operation
         except (TimeoutError, BaseBumbleError) as err:
             raise BleakError(f"GATT operation failed on {self.address}: {err!r}") from None
 

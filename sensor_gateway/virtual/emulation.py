@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from sensor_gateway.profiles import (
     PROFILES,
+    Layout,
     Profile,
     generic,
     metamotion,
@@ -38,9 +39,8 @@ class Reply:
 Control = Callable[[str, bytes], Reply]
 
 
-def _layout_encoder(layout: object) -> Encoder:
-    encode = layout.encode  # type: ignore[attr-defined]
-    return lambda accel, _t: bytes(encode(accel))
+def _layout_encoder(layout: Layout) -> Encoder:
+    return lambda accel, _t: layout.encode(accel)
 
 
 def _no_control(_char_uuid: str, _data: bytes) -> Reply:
@@ -83,18 +83,22 @@ class Emulation:
     starts_on_subscribe: bool = True  # streams as soon as notifications are enabled
     control: Control = _no_control
     advertise_service: bool = False  # the name alone does not fit / identify it
+    layout: Layout | None = None  # fixed frames with one sample each: encode a trace at once
 
 
+METAMOTION = metamotion.layouts(4)[b"\x03\x04"]
 EMULATIONS: dict[str, Emulation] = {
     "microbit": Emulation(
         PROFILES["microbit"],
         _layout_encoder(microbit.LAYOUT),
+        layout=microbit.LAYOUT,
         writable={microbit.SERVICE: (microbit.PERIOD,), microbit.LED_SERVICE: (microbit.LED_TEXT,)},
         control=_microbit,
     ),
     "thingy52": Emulation(
         PROFILES["thingy52"],
         _layout_encoder(thingy52.LAYOUT),
+        layout=thingy52.LAYOUT,
         writable={
             thingy52.MOTION_SERVICE: (thingy52.MOTION_CONFIG,),
             thingy52.UI_SERVICE: (thingy52.LED,),
@@ -103,6 +107,7 @@ EMULATIONS: dict[str, Emulation] = {
     "witmotion": Emulation(
         PROFILES["witmotion"],
         _layout_encoder(witmotion.LAYOUT),
+        layout=witmotion.LAYOUT,
         writable={witmotion.SERVICE: (witmotion.WRITE,)},
     ),
     "polar_h10": Emulation(
@@ -115,12 +120,16 @@ EMULATIONS: dict[str, Emulation] = {
     ),
     "metamotion": Emulation(
         PROFILES["metamotion"],
-        _layout_encoder(metamotion.layouts(4)[b"\x03\x04"]),
+        _layout_encoder(METAMOTION),
+        layout=METAMOTION,
         writable={metamotion.SERVICE: (metamotion.COMMAND,)},
         starts_on_subscribe=False,
         control=_metamotion,
     ),
     "generic": Emulation(
-        PROFILES["generic"], _layout_encoder(generic.LAYOUT), advertise_service=True
+        PROFILES["generic"],
+        _layout_encoder(generic.LAYOUT),
+        advertise_service=True,
+        layout=generic.LAYOUT,
     ),
 }

@@ -44,6 +44,7 @@ class VirtualSensor:
         name: str | None = None,
         address: str | None = None,
         battery_pct: int = 87,
+        fifo_samples: int = 100,
     ) -> None:
         self.emulation: Emulation = EMULATIONS[profile]
         self.profile = self.emulation.profile
@@ -55,6 +56,8 @@ class VirtualSensor:
         self.sent: list[tuple[int, int]] = []  # trace index ranges [lo, hi) notified
         self.writes: list[tuple[str, bytes]] = []  # every control write received, in order
         self.connections = 0
+        self.fifo_samples = fifo_samples
+        self.overflowed = 0  # samples lost because they could not be sent in time
         self.device: Device | None = None
         self.timebase = TimeBase()
         self._connection: Any = None
@@ -66,6 +69,9 @@ class VirtualSensor:
         self._answers: list[tuple[Characteristic[bytes], bytes]] = []
         self._chars: dict[str, Characteristic[bytes]] = {}
         self._next = 0
+        # fixed-layout profiles: the whole trace encoded once, sliced per notification
+        layout = self.emulation.layout
+        self._wire: bytes | None = layout.encode(trace.accel_g) if layout is not None else None
 
     def _default_name(self, n: int) -> str:
         prefix = self.profile.names[0] if self.profile.names else self.profile.name
@@ -228,7 +234,8 @@ class VirtualSensor:
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=max(seconds, 0.0))
+            async with asyncio.timeout(max(seconds, 0.0)):
+                await self._wake.wait()
 
     async def _serve(self) -> None:
         """One round while connected: answers, due samples, then sleep until the next is due."""
@@ -242,20 +249,32 @@ class VirtualSensor:
         per = self.emulation.per_notification
         if not self._streaming or loop_now < self._silent_until:
             self._next = produced
-        while self._streaming and produced - self._next >= per and self._connection is not None:
+        backlog = produced - self._next
+        if backlog > self.fifo_samples:  # the sensor's buffer overflowed: oldest samples lost
+            self.overflowed += backlog - self.fifo_samples
+            self._next = produced - self.fifo_samples
+        burst = 0
+        while self._streaming and produced - self._next >= per and self._connection is connection:
             lo, hi = self._next, self._next + per
-            payload = self.emulation.encode(
-                self.trace.accel_g[lo:hi], float(self.trace.t_s[hi - 1])
-            )
-            await device.notify_subscriber(connection, self._data, payload)
+            await device.notify_subscriber(connection, self._data, self._payload(lo, hi))
             self._record(lo, hi)
             self._next = hi
+            burst += 1
+            if burst % 8 == 0:
+                await asyncio.sleep(0)  # let the rest of the radio (and the gateway) run
         upcoming = self._next + per - 1
         if upcoming < len(self.trace):
             wait = self.timebase.real_s(float(self.trace.t_s[upcoming]) - self.timebase.now())
         else:
             wait = 1.0
         await self._sleep(min(max(wait, 0.0005), 1.0))
+
+    def _payload(self, lo: int, hi: int) -> bytes:
+        """The notification carrying samples [lo, hi), in the profile's wire format."""
+        if self._wire is None:
+            return self.emulation.encode(self.trace.accel_g[lo:hi], float(self.trace.t_s[hi - 1]))
+        size = len(self._wire) // len(self.trace)
+        return self._wire[lo * size : hi * size]
 
     def _record(self, lo: int, hi: int) -> None:
         if self.sent and self.sent[-1][1] == lo:
