@@ -66,6 +66,13 @@ LinkEvent = Connected | Notification | Lost
 LINK_ERRORS = (BleakError, TimeoutError, OSError, EOFError)
 
 
+def describe(err: BaseException, settings: LinkSettings) -> str:
+    """A one-line reason for a failed connection attempt."""
+    if isinstance(err, TimeoutError) and not str(err):
+        return f"not seen advertising within {settings.scan_timeout_s:g} s"
+    return str(err) or type(err).__name__
+
+
 class SensorLink:
     """The link to one configured sensor (see the module docstring)."""
 
@@ -106,35 +113,40 @@ class SensorLink:
         """Everything that happens on the link, forever (cancel the task to stop)."""
         attempt = 0
         while True:
+            async with self.finder.searching(self.address):  # scan while this one is missing
+                client: BleakClient | None = None
+                while client is None:
+                    try:
+                        client = await self._connect()
+                    except LINK_ERRORS as err:
+                        self.failures += 1
+                        reason = describe(err, self.settings)
+                        log.warning("connect failed sensor=%s: %s", self.address, reason)
+                        yield Lost(f"failed: {reason}")
+                        await self._backoff(attempt)
+                        attempt += 1
+            streamed = False
+            reason = "disconnected"
             try:
-                client = await self._connect()
-            except LINK_ERRORS as err:
-                self.failures += 1
-                log.warning("connect failed sensor=%s error=%s", self.address, err)
-                yield Lost(f"failed: {err}")
-            else:
-                streamed = False
-                reason = "disconnected"
-                try:
-                    async for event in self._session(client):
-                        if isinstance(event, Lost):
-                            reason = event.reason
-                            break
-                        streamed = streamed or isinstance(event, Notification)
-                        yield event
-                finally:
-                    await self._disconnect(client)
-                yield Lost(reason)
-                if streamed:
-                    attempt = 0
-            wait = backoff_s(
-                attempt,
-                base_s=self.settings.backoff_base_s,
-                cap_s=self.settings.backoff_cap_s,
-                rng=self.rng,
-            )
+                async for event in self._session(client):
+                    if isinstance(event, Lost):
+                        reason = event.reason
+                        break
+                    streamed = streamed or isinstance(event, Notification)
+                    yield event
+            finally:
+                await self._disconnect(client)
+            yield Lost(reason)
+            if streamed:
+                attempt = 0
+            await self._backoff(attempt)
             attempt += 1
-            await asyncio.sleep(wait)
+
+    async def _backoff(self, attempt: int) -> None:
+        s = self.settings
+        await asyncio.sleep(
+            backoff_s(attempt, base_s=s.backoff_base_s, cap_s=s.backoff_cap_s, rng=self.rng)
+        )
 
     async def _connect(self) -> BleakClient:
         seen = await self.finder.find(self.address, timeout_s=self.settings.scan_timeout_s)

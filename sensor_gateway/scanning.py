@@ -7,8 +7,11 @@ answered stops it. Every advertisement seen also updates the last known RSSI per
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from bleak import BleakScanner
@@ -52,6 +55,7 @@ class Finder:
         self.last: dict[str, Sighting] = {}  # by upper-case address and by name
         self.scans = 0  # how many times scanning was started
         self._wanted: dict[str, list[asyncio.Future[Sighting]]] = {}
+        self._missing: collections.Counter[str] = collections.Counter()
         self._scanner: BleakScanner | None = None
         self._lock = asyncio.Lock()
 
@@ -79,6 +83,20 @@ class Finder:
                 self._wanted.pop(key, None)
             await self._update()
 
+    @contextlib.asynccontextmanager
+    async def searching(self, address: str) -> AsyncIterator[None]:
+        """Keep scanning while inside (the sensor is missing), also between `find` calls."""
+        key = address.upper()
+        self._missing[key] += 1
+        await self._update()
+        try:
+            yield
+        finally:
+            self._missing[key] -= 1
+            if self._missing[key] <= 0:
+                del self._missing[key]
+            await self._update()
+
     def rssi(self, address: str) -> int | None:
         seen = self.last.get(address.upper())
         return seen.rssi_dbm if seen is not None else None
@@ -94,19 +112,22 @@ class Finder:
 
     async def _update(self) -> None:
         async with self._lock:
-            if self._wanted and self._scanner is None:
+            wanted = bool(self._wanted or self._missing)
+            if wanted and self._scanner is None:
                 scanner = self.radio.scanner(self._on_advertisement)
                 await scanner.start()
                 self._scanner = scanner
                 self.scans += 1
-                log.info("scanning adapter=%s missing=%d", self.radio.adapter, len(self._wanted))
-            elif not self._wanted and self._scanner is not None:
+                missing = len(set(self._wanted) | set(self._missing))
+                log.info("scanning adapter=%s missing=%d", self.radio.adapter, missing)
+            elif not wanted and self._scanner is not None:
                 scanner, self._scanner = self._scanner, None
                 await scanner.stop()
                 log.info("scan stopped adapter=%s", self.radio.adapter)
 
     async def close(self) -> None:
         self._wanted.clear()
+        self._missing.clear()
         await self._update()
 
 

@@ -131,6 +131,8 @@ async def scenario() -> tuple[dict[str, VirtualSensor], Gateway, RecordingServic
             sensors[SILENT].go_silent(2.5)
             await asyncio.sleep(max(0.0, t0 + 15.0 - loop.time()))
             gateway.stop()
+        SCANNING["max pending connects"] = (radio.adapter.max_pending,)
+    SCANNING["tasks left"] = (len(asyncio.all_tasks()),)
     return sensors, gateway, service, sink
 
 
@@ -235,3 +237,37 @@ def test_scanning_runs_only_while_a_sensor_is_missing(run) -> None:  # type: ign
     assert not gateway.finder.scanning
     # one scan at start-up, then at most one per reconnection (drops and the stall)
     assert 2 <= gateway.finder.scans <= 1 + len(RECORDINGS) + 1
+
+
+def test_connects_are_serialised_and_everything_stops(run) -> None:  # type: ignore[no-untyped-def]
+    assert SCANNING["max pending connects"] == (1,)
+    assert SCANNING["tasks left"] == (1,)  # only the test's own task
+
+
+def test_a_missing_sensor_is_searched_for_again_with_backoff() -> None:
+    async def missing() -> tuple[int, int, bool]:
+        timebase = TimeBase()
+        async with VirtualRadio(timebase=timebase) as radio:
+            key = SensorKey("w1", Placement.TRUNK)
+            service = EdgeService({"w1": [Placement.TRUNK]}, FakeSink())
+            profile = VirtualSensor("microbit", recording(RECORDINGS["microbit"], 0.0)).profile
+            gateway = Gateway(
+                [SensorAssignment("D0:5E:FF:FF:FF:FF", profile, key)],
+                service,
+                gateway_id="gw-test",
+                radio=Radio.virtual(radio.adapter),
+                timebase=timebase,
+                link_settings=LinkSettings(scan_timeout_s=0.2, backoff_base_s=0.1),
+            )
+            async with asyncio.TaskGroup() as group:
+                group.create_task(gateway.run())
+                await asyncio.sleep(1.5)
+                scanning = radio.adapter.scanning
+                gateway.stop()
+            link = gateway.links[key]
+            return link.failures, link.connects, scanning
+
+    failures, connects, scanning = asyncio.run(missing())
+    assert 2 <= failures <= 6  # 0.2 s searches, then 0.05-0.1 s, 0.1-0.2 s, 0.2-0.4 s ... waits
+    assert connects == 0
+    assert scanning, "it keeps scanning while the sensor is missing"

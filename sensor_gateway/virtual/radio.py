@@ -50,6 +50,8 @@ class VirtualAdapter:
         self._scanners = 0
         self._scan_lock = asyncio.Lock()
         self._connect_lock = asyncio.Lock()
+        self.pending = 0  # connection attempts asked for and not finished
+        self.max_pending = 0  # the most ever at once (the gateway should keep this at 1)
         self.device.on(self.device.EVENT_ADVERTISEMENT, self._on_advertisement)
         self.scanner_backend: type[BaseBleakScanner] = scanner_backend(self)
         self.client_backend: type[BaseBleakClient] = client_backend(self)
@@ -90,8 +92,13 @@ class VirtualAdapter:
 
     async def connect(self, address: str, *, timeout: float) -> Any:
         """An LE connection to `address`; one attempt at a time on this controller."""
-        async with self._connect_lock:
-            return await self.device.connect(Address(address), timeout=timeout)
+        self.pending += 1
+        self.max_pending = max(self.max_pending, self.pending)
+        try:
+            async with self._connect_lock:
+                return await self.device.connect(Address(address), timeout=timeout)
+        finally:
+            self.pending -= 1
 
 
 class VirtualRadio:
