@@ -193,7 +193,11 @@ def _run_radio(coroutine: object) -> object:
     except (TraceError, BrokerError) as err:
         raise fail(str(err)) from None
     except (BleakError, OSError, EOFError) as err:
-        raise fail(f"Bluetooth: {err or type(err).__name__}") from None
+        reason = err or type(err).__name__
+        raise fail(
+            f"Bluetooth is not available ({reason}); is BlueZ running? "
+            "--virtual PROFILE=TRACE.csv works without an adapter"
+        ) from None
 
 
 @app.command()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
+from bleak.exc import BleakError
 
 from .profiles import Profile, recognise
 from .radio import Radio
@@ -57,6 +58,7 @@ class Finder:
         self._wanted: dict[str, list[asyncio.Future[Sighting]]] = {}
         self._missing: collections.Counter[str] = collections.Counter()
         self._scanner: BleakScanner | None = None
+        self.error: str | None = None  # why scanning could not start, if it could not
         self._lock = asyncio.Lock()
 
     @property
@@ -73,6 +75,8 @@ class Finder:
         self._wanted.setdefault(key, []).append(future)
         try:
             await self._update()
+            if self._scanner is None:
+                raise BleakError(self.error or "scanning is not running")
             async with asyncio.timeout(timeout_s):
                 return await future
         finally:
@@ -115,14 +119,20 @@ class Finder:
             wanted = bool(self._wanted or self._missing)
             if wanted and self._scanner is None:
                 scanner = self.radio.scanner(self._on_advertisement)
-                await scanner.start()
-                self._scanner = scanner
+                try:
+                    await scanner.start()
+                except (BleakError, OSError, EOFError) as err:
+                    self.error = f"cannot scan on {self.radio.adapter}: {err or type(err).__name__}"
+                    log.debug("%s", self.error)
+                    return
+                self._scanner, self.error = scanner, None
                 self.scans += 1
                 missing = len(set(self._wanted) | set(self._missing))
                 log.info("scanning adapter=%s missing=%d", self.radio.adapter, missing)
             elif not wanted and self._scanner is not None:
                 scanner, self._scanner = self._scanner, None
-                await scanner.stop()
+                with contextlib.suppress(BleakError, OSError, EOFError):
+                    await scanner.stop()
                 log.info("scan stopped adapter=%s", self.radio.adapter)
 
     async def close(self) -> None:
