@@ -17,6 +17,7 @@ from typing import Any
 
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.scanner import BaseBleakScanner
+from bumble import ll
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.hci import Address
@@ -30,6 +31,34 @@ from .backend import client_backend, scanner_backend
 from .sensor import VirtualSensor
 
 log = logging.getLogger(__name__)
+
+
+class QuietLink(LocalLink):
+    """Bumble's `LocalLink`, scaled for many devices: advertising PDUs reach only controllers
+    that scan or wait to connect (the others ignore them), and the controller owning an
+    address is looked up once, not searched for on every packet."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._owners: dict[str, Any] = {}
+
+    def send_advertising_pdu(self, sender_controller: Any, packet: Any) -> None:
+        loop = asyncio.get_running_loop()
+        listening = isinstance(packet, ll.ConnectInd)
+        for c in self.controllers:
+            if c is not sender_controller and (
+                listening or c.le_scan_enable or c.pending_le_connection is not None
+            ):
+                loop.call_soon(c.on_ll_advertising_pdu, packet)
+
+    def find_le_controller(self, address: Any) -> Any:
+        key = str(address)
+        owner = self._owners.get(key)
+        if owner is None or owner not in self.controllers:
+            owner = super().find_le_controller(address)
+            if owner is not None:
+                self._owners[key] = owner
+        return owner
 
 
 def bumble_device(link: LocalLink, name: str, address: str) -> Device:
@@ -106,7 +135,7 @@ class VirtualRadio:
 
     def __init__(self, *, timebase: TimeBase | None = None, adapters: int = 1) -> None:
         self.timebase = timebase or TimeBase()
-        self.link = LocalLink()  # type: ignore[no-untyped-call]
+        self.link = QuietLink()
         self.adapters = [
             VirtualAdapter(self.link, f"hci{i}", f"F0:00:00:00:00:{i:02X}") for i in range(adapters)
         ]
