@@ -99,6 +99,7 @@ class SensorLink:
         self.stalls = 0
         self.failures = 0
         self.battery_pct: int | None = None
+        self.control_answers: list[bytes] = []  # what control points answered (e.g. Polar PMD)
         self._queue: asyncio.Queue[Notification | None] | None = None
 
     @property
@@ -169,6 +170,8 @@ class SensorLink:
         now = self.timebase.now
         self._queue = queue
         try:
+            for uuid in self.profile.control_notify:
+                await client.start_notify(uuid, self._on_control_answer)
             await client.start_notify(
                 self.profile.data_uuid,
                 lambda _c, data: queue.put_nowait(Notification(now(), bytes(data))),
@@ -200,6 +203,10 @@ class SensorLink:
             if loop.time() > battery_due:
                 battery_due = loop.time() + self.settings.battery_every_s
                 self.battery_pct = await self._battery(client)
+
+    def _on_control_answer(self, _char: object, data: bytearray) -> None:
+        self.control_answers.append(bytes(data))
+        log.debug("control answer sensor=%s data=%s", self.address, bytes(data).hex())
 
     def _on_disconnected(self, _client: BleakClient) -> None:
         if self._queue is not None:

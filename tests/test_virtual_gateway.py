@@ -224,7 +224,9 @@ def test_nudges_reach_the_devices_that_can_show_them(run) -> None:  # type: igno
 
 
 def test_start_writes_reached_the_devices(run) -> None:  # type: ignore[no-untyped-def]
-    sensors, *_ = run
+    sensors, gateway, *_ = run
+    polar = next(gateway.links[a.key] for a in gateway.sensors if a.profile.name == "polar_h10")
+    assert polar.control_answers[0] == bytes.fromhex("f002020000")  # PMD start: success
     for profile, sensor in sensors.items():
         sent = [(w.char_uuid, w.data) for w in sensor.profile.start]
         assert sensor.writes[: len(sent)] == sent, profile

@@ -70,6 +70,7 @@ class Profile:
     stop: tuple[Write, ...] = ()
     nudges: dict[Nudge, tuple[Write, ...]] = field(default_factory=dict)
     has_device_time: bool = False  # packets carry the sensor's clock (gaps from counters)
+    control_notify: tuple[str, ...] = ()  # control points whose answers must be enabled first
 
     def matches(self, name: str | None, service_uuids: Sequence[str]) -> bool:
         """Whether an advertisement (name, service UUIDs) is this kind of sensor."""

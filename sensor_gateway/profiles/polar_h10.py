@@ -144,6 +144,7 @@ def make(factor: float = 1.0) -> Profile:
         start=(Write(CONTROL, start_acc(50)),),
         stop=(Write(CONTROL, STOP_ACC),),
         has_device_time=True,
+        control_notify=(CONTROL,),  # the H10 only takes requests with indications enabled
     )
 
 
