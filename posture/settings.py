@@ -99,6 +99,17 @@ class SensorSettings(_Section):
         return check_id(value, what="wearer id")
 
 
+class GenericProfileSettings(_Section):
+    """The `generic` profile: N x int16 or float32 x, y, z per notification (DIY firmware)."""
+
+    service_uuid: str = "7e570001-6f73-7475-7265-2d6d6f6e0000"
+    data_uuid: str = "7e570002-6f73-7475-7265-2d6d6f6e0000"
+    sample_format: Literal["int16", "float32"] = "int16"
+    counts_per_g: float = Field(1000.0, gt=0)
+    rate_hz: float = Field(50.0, gt=0, le=1000)
+    name_prefix: str = "posture-imu"
+
+
 class GatewaySettings(_Section):
     """The BLE gateway."""
 
@@ -106,6 +117,11 @@ class GatewaySettings(_Section):
     sensors: list[SensorSettings] = Field(default_factory=list)
     team: str = ""
     site: str = ""
+    adapter: str = "hci0"  # the Bluetooth adapter (BlueZ name)
+    watchdog_s: float = Field(5.0, gt=0)  # no notification for this long: reconnect
+    backoff_cap_s: float = Field(60.0, gt=0)  # longest wait between reconnection attempts
+    health_interval_s: float = Field(60.0, gt=0)  # device health reports
+    generic: GenericProfileSettings = GenericProfileSettings()
 
     @field_validator("id")
     @classmethod

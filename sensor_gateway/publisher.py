@@ -17,6 +17,7 @@ from typing import Protocol
 import paho.mqtt.client as paho
 
 from analytics.contract import (
+    encode_device,
     encode_event,
     encode_minute,
     encode_state,
@@ -24,7 +25,7 @@ from analytics.contract import (
     wearer_topic,
 )
 from analytics.monitor import Output
-from analytics.records import WearerState
+from analytics.records import DeviceHealth, WearerState
 from posture.mqtt import BrokerError, connect, make_client
 from posture.settings import MqttSettings
 
@@ -95,6 +96,11 @@ class MqttPublisher:
     def publish_state(self, state: WearerState) -> None:
         topic = wearer_topic(self.settings.topic_root, state.wearer_id, "state")
         self._publish(topic, encode_state(state, team=self.team, site=self.site), retain=True)
+
+    def publish_device(self, health: DeviceHealth) -> None:
+        """A device health report on `<root>/gateway/<id>/device` (QoS 1, not retained)."""
+        topic = gateway_topic(self.settings.topic_root, self.gateway_id, "device")
+        self._publish(topic, encode_device(health))
 
     def flush(self, *, timeout_s: float) -> None:
         """Wait until the broker acknowledged every message; raises `BrokerError` on timeout."""

@@ -1,0 +1,180 @@
+"""Wiring the gateway from settings, for real adapters and for virtual sensors alike.
+
+`assignments()` turns `[gateway.sensors]` into profiles and keys; `virtual_sensors()` builds
+emulated sensors that stream trace files (named `PROFILE=PATH`), taking over the configured
+sensors' addresses where the profiles match; `run_gateway()` is the `posture gateway` service:
+edge analytics and MQTT publishing around `Gateway.run()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import signal
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from analytics.records import Placement
+from posture.settings import GatewaySettings, SensorSettings, Settings
+
+from .connection import LinkSettings
+from .gateway import Gateway, HealthSink, NudgingSink, SensorAssignment
+from .profiles import Profile, generic, get_profile
+from .publisher import Sink
+from .radio import Radio
+from .service import EdgeService, SensorKey
+from .timebase import TimeBase
+from .traces import read_trace
+
+log = logging.getLogger(__name__)
+_MAC = re.compile(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}")
+
+
+class VirtualSpecError(ValueError):
+    """A `--virtual PROFILE=TRACE` option that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualSpec:
+    profile: str
+    trace: Path
+
+
+def parse_virtual(text: str) -> VirtualSpec:
+    """`PROFILE=PATH` as a spec; raises `VirtualSpecError`."""
+    profile, sep, path = text.partition("=")
+    if not sep or not path:
+        raise VirtualSpecError(f"--virtual {text!r}: expected PROFILE=TRACE.csv")
+    try:
+        get_profile(profile)
+    except KeyError as err:
+        raise VirtualSpecError(f"--virtual {text!r}: {err.args[0]}") from None
+    return VirtualSpec(profile, Path(path))
+
+
+def profile_for(sensor: SensorSettings, settings: GatewaySettings) -> Profile:
+    if sensor.profile != "generic":
+        return get_profile(sensor.profile)
+    g = settings.generic
+    return generic.make(
+        service_uuid=g.service_uuid,
+        data_uuid=g.data_uuid,
+        sample_format=g.sample_format,
+        counts_per_g=g.counts_per_g,
+        rate_hz=g.rate_hz,
+        names=(g.name_prefix,),
+    )
+
+
+def assignments(settings: GatewaySettings) -> list[SensorAssignment]:
+    return [
+        SensorAssignment(s.address, profile_for(s, settings), SensorKey(s.wearer, s.placement))
+        for s in settings.sensors
+    ]
+
+
+def virtual_sensors(
+    specs: Sequence[VirtualSpec], settings: GatewaySettings, timebase: TimeBase
+) -> tuple[list[object], list[SensorAssignment]]:
+    """Virtual sensors streaming the spec'd traces from now on, and what the gateway reads.
+
+    A configured sensor of the same profile lends its address (or advertised name); the rest
+    get their own and a wearer `vNN` each (trunk). Raises `TraceError` for a bad trace.
+    """
+    from .virtual import VirtualSensor
+
+    configured = list(settings.sensors)
+    sensors: list[object] = []
+    out: list[SensorAssignment] = []
+    start = timebase.now() + 1.0
+    for i, spec in enumerate(specs, start=1):
+        trace, _notes = read_trace(spec.trace)
+        trace = trace.shifted(start - float(trace.t_s[0]))
+        match = next((s for s in configured if s.profile == spec.profile), None)
+        if match is not None:
+            configured.remove(match)
+            mac = bool(_MAC.fullmatch(match.address))
+            sensor = VirtualSensor(
+                spec.profile,
+                trace,
+                address=match.address if mac else None,
+                name=None if mac else match.address,
+            )
+            key = SensorKey(match.wearer, match.placement)
+            profile = profile_for(match, settings)
+        else:
+            sensor = VirtualSensor(spec.profile, trace)
+            key = SensorKey(f"v{i:02d}", Placement.TRUNK)
+            profile = get_profile(spec.profile)
+        sensors.append(sensor)
+        out.append(SensorAssignment(sensor.address, profile, key))
+    return sensors, out
+
+
+def link_settings(settings: GatewaySettings) -> LinkSettings:
+    return LinkSettings(watchdog_s=settings.watchdog_s, backoff_cap_s=settings.backoff_cap_s)
+
+
+async def serve(
+    settings: Settings,
+    sensors: Sequence[SensorAssignment],
+    *,
+    sink: Sink,
+    health: HealthSink | None,
+    radio: Radio,
+    timebase: TimeBase,
+    seconds: float | None = None,
+) -> Gateway:
+    """Run the gateway until SIGINT/SIGTERM or `seconds`; returns it (with its counters)."""
+    wearers: dict[str, list[Placement]] = {}
+    for s in sensors:
+        wearers.setdefault(s.key.wearer_id, []).append(s.key.placement)
+    nudging = NudgingSink(sink)
+    service = EdgeService(wearers, nudging, params=settings.analytics)
+    gateway = Gateway(
+        sensors,
+        service,
+        gateway_id=settings.gateway.id,
+        radio=radio,
+        timebase=timebase,
+        link_settings=link_settings(settings.gateway),
+        health=health,
+        health_every_s=settings.gateway.health_interval_s,
+    )
+    nudging.gateway = gateway
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, gateway.stop)
+    if seconds is not None:
+        loop.call_later(seconds, gateway.stop)
+    try:
+        await gateway.run()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    return gateway
+
+
+@contextlib.asynccontextmanager
+async def open_radio(
+    settings: Settings, specs: Sequence[VirtualSpec], *, speed: float = 1.0
+) -> AsyncIterator[tuple[Radio, TimeBase, list[SensorAssignment]]]:
+    """The configured adapter, or a virtual radio streaming `specs` (started and stopped here).
+
+    Yields the radio, the stream's time base and the sensors the gateway should read.
+    """
+    timebase = TimeBase(speed=speed)
+    if not specs:
+        yield Radio(adapter=settings.gateway.adapter), timebase, assignments(settings.gateway)
+        return
+    from .virtual import VirtualRadio, VirtualSensor
+
+    sensors, assigned = virtual_sensors(specs, settings.gateway, timebase)
+    async with VirtualRadio(timebase=timebase) as world:
+        world.extend(s for s in sensors if isinstance(s, VirtualSensor))
+        yield Radio.virtual(world.adapter), timebase, assigned
