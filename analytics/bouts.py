@@ -33,6 +33,7 @@ class PostureBouts:
     def __init__(self, wearer_id: str) -> None:
         self.wearer_id = wearer_id
         self.current: _Run | None = None
+        self.last: _Run | None = None  # the last run, still known after `flush`
 
     def push(self, timeline: Timeline) -> list[Event]:
         events: list[Event] = []
@@ -44,7 +45,7 @@ class PostureBouts:
                 continue
             if cur is not None:
                 events.append(self._event(cur))
-            self.current = run
+            self.current = self.last = run
         return events
 
     def flush(self) -> list[Event]:

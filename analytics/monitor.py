@@ -88,8 +88,11 @@ class WearerMonitor:
         return self._aligner.placements
 
     def state(self) -> WearerState | None:
-        """The wearer's current posture and bouts; None before the first released second."""
-        run = self._posture_bouts.current
+        """The wearer's current posture and bouts; None before the first released second.
+
+        After `finish`, the posture of the last second released (with no open sitting bout).
+        """
+        run = self._posture_bouts.last
         if run is None:
             return None
         bout = self._sitting_bouts.bout
