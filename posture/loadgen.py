@@ -1,0 +1,172 @@
+"""Contract-shaped MQTT traffic for benchmarks and fault tests.
+
+`contract_messages` turns one simulated office day, analysed by the real engine, into the
+messages a fleet of gateways would publish (events, minutes and device reports, exactly as
+encoded by `analytics.contract`), one copy per wearer. `TrafficPublisher` publishes them at
+QoS 1, checks every return code and every PUBACK reason code, and bounds the messages in flight.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import paho.mqtt.client as paho
+from paho.mqtt.reasoncodes import ReasonCode
+
+from analytics.contract import (
+    encode_device,
+    encode_event,
+    encode_minute,
+    gateway_topic,
+    wearer_topic,
+)
+from analytics.offline import analyze
+from analytics.records import DeviceHealth, Event, MinuteMetrics, Placement
+from sensor_gateway.simulator import simulate_day
+
+from .mqtt import BrokerError, connect, make_client
+from .settings import MqttSettings
+
+DAY_START_S = 1_790_000_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """Messages to publish, and the records they carry (to check what arrived)."""
+
+    messages: tuple[tuple[str, bytes], ...]  # (topic, payload)
+    events: tuple[Event, ...]
+    minutes: tuple[MinuteMetrics, ...]
+    devices: tuple[DeviceHealth, ...]
+
+
+def contract_messages(
+    root: str,
+    *,
+    wearers: int,
+    hours: float = 8.5,
+    seed: int = 7,
+    device_every_s: float = 600.0,
+    team: str = "t1",
+    site: str = "s1",
+) -> Traffic:
+    """One simulated day per wearer (the same day, relabelled), as published by the gateways.
+
+    Each wearer has its own gateway (`g<n>`) that reports its trunk sensor every
+    `device_every_s`. Messages are interleaved in time order, as a live fleet would send them.
+    """
+    day = simulate_day(seed=seed, hours=hours, rate_hz=25.0, start_s=DAY_START_S)
+    output = analyze(day.traces, wearer_id="w0").output
+    start, end = DAY_START_S, DAY_START_S + hours * 3600.0
+    timed: list[tuple[float, str, bytes]] = []
+    events: list[Event] = []
+    minutes: list[MinuteMetrics] = []
+    devices: list[DeviceHealth] = []
+    for n in range(wearers):
+        wearer = f"w{n:04d}"
+        for event in output.events:
+            e = dataclasses.replace(event, wearer_id=wearer)
+            events.append(e)
+            payload = encode_event(e, team=team, site=site)
+            timed.append((e.end_s, wearer_topic(root, wearer, "event"), payload))
+        for minute in output.minutes:
+            m = dataclasses.replace(minute, wearer_id=wearer)
+            minutes.append(m)
+            payload = encode_minute(m, team=team, site=site)
+            timed.append((m.start_s + 60.0, wearer_topic(root, wearer, "metric"), payload))
+        t = start
+        while t < end:
+            h = DeviceHealth(
+                gateway_id=f"g{n:04d}",
+                sensor_id=f"s{n:04d}",
+                wearer_id=wearer,
+                placement=Placement.TRUNK,
+                profile="thingy52",
+                t_s=t,
+                connected=True,
+                battery_pct=max(0, 100 - int((t - start) / 600)),
+                rssi_dbm=-60 - n % 20,
+                samples=int((t - start) * 50),
+                lost=n % 7,
+                reconnects=0,
+            )
+            devices.append(h)
+            timed.append((t, gateway_topic(root, h.gateway_id, "device"), encode_device(h)))
+            t += device_every_s
+    timed.sort(key=lambda x: x[0])
+    return Traffic(
+        messages=tuple((topic, payload) for _, topic, payload in timed),
+        events=tuple(events),
+        minutes=tuple(minutes),
+        devices=tuple(devices),
+    )
+
+
+class TrafficPublisher:
+    """A QoS 1 publisher that loses nothing silently: every return and reason code is checked."""
+
+    def __init__(self, settings: MqttSettings, client_id: str, *, max_inflight: int = 1000) -> None:
+        self.settings = settings
+        self.max_inflight = max_inflight
+        self.refused: list[tuple[int, str]] = []  # (mid, reason) of PUBACKs that refused
+        self._inflight: collections.deque[paho.MQTTMessageInfo] = collections.deque()
+        self._client = make_client(settings, client_id)
+        self._client.on_publish = self._on_publish
+        self._lock = threading.Lock()
+
+    def _on_publish(
+        self, _c: paho.Client, _u: object, mid: int, reason: ReasonCode, _p: object
+    ) -> None:
+        if reason.is_failure:
+            with self._lock:
+                self.refused.append((mid, str(reason)))
+
+    def __enter__(self) -> TrafficPublisher:
+        self._client.max_queued_messages_set(0)
+        connect(self._client, self.settings)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def publish(self, messages: Iterable[tuple[str, bytes]], *, pause: float = 0.0) -> int:
+        """Publish every message at QoS 1; returns how many. `pause` seconds between messages."""
+        count = 0
+        for topic, payload in messages:
+            while self._inflight and self._inflight[0].is_published():
+                self._inflight.popleft()
+            while len(self._inflight) >= self.max_inflight:
+                self._wait_oldest(600.0)
+            info = self._client.publish(topic, payload, qos=1)
+            if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
+                raise BrokerError(f"publish to {topic} failed: {paho.error_string(info.rc)}")
+            self._inflight.append(info)
+            count += 1
+            if pause:
+                time.sleep(pause)
+        return count
+
+    def flush(self, *, timeout_s: float = 600.0) -> None:
+        """Wait until the broker acknowledged everything published."""
+        while self._inflight:
+            self._wait_oldest(timeout_s)
+
+    def _wait_oldest(self, timeout_s: float) -> None:
+        oldest = self._inflight[0]
+        deadline = time.monotonic() + timeout_s
+        while not oldest.is_published():
+            if time.monotonic() > deadline:
+                raise BrokerError(f"{len(self._inflight)} message(s) unacknowledged")
+            time.sleep(0.001)
+        self._inflight.popleft()
+
+
+def topics(messages: Sequence[tuple[str, bytes]]) -> set[str]:
+    """The distinct topics of `messages`."""
+    return {topic for topic, _ in messages}
