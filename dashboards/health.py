@@ -24,6 +24,7 @@ class RecorderStats:
     dropped: int = 0  # QoS 0 messages dropped while the recorder was full
     write_retries: int = 0  # writes retried while InfluxDB was unavailable
     deadletter_refused: int = 0  # dead letters the broker refused (ACL): left unacknowledged
+    reconnects: int = 0  # to the broker, after the first connection
 
 
 @dataclass(frozen=True, slots=True)

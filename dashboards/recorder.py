@@ -114,6 +114,7 @@ class Recorder:
         self._deadletters: deque[tuple[paho.MQTTMessageInfo, Received]] = deque()
         self._batch = _Batch()
         self._writing: tuple[_Batch, Future[Refused | None]] | None = None
+        self._database_ready = False  # the writer creates it (v1) before its first write
         self._next_health = 0.0
         root = mqtt_settings.topic_root
         self.root = root
@@ -173,7 +174,6 @@ class Recorder:
             )
             if ready is not None:
                 ready.set()
-            self._ensure_database()
             self._loop(writer)
             self._publish_health(status="offline")
         finally:
@@ -193,19 +193,6 @@ class Recorder:
                 "the broker refused the subscriptions: " + "; ".join(self._refused_subscriptions)
             )
 
-    def _ensure_database(self) -> None:
-        """Create the database, waiting for InfluxDB if it is not up yet."""
-        attempt = 0
-        while not self._stop.is_set():
-            try:
-                self.influx.ensure_database()
-                return
-            except (InfluxUnavailable, InfluxRejected) as err:
-                wait = backoff_s(attempt, cap_s=self.settings.retry_max_s)
-                attempt += 1
-                log.warning("influx not ready, retrying in %.1f s: %s", wait, err)
-                self._sleep(wait)
-
     # -- paho's network thread: only hand over ------------------------------------------------
 
     def _on_connect(
@@ -220,6 +207,7 @@ class Recorder:
             return
         self._connection += 1
         if self._connection > 1:
+            self.stats.reconnects += 1
             log.warning("reconnected to the broker session_present=%s", flags.session_present)
         options = SubscribeOptions(qos=1)
         client.subscribe([(topic, options) for topic in self.subscriptions])
@@ -332,6 +320,9 @@ class Recorder:
         attempt = 0
         while True:
             try:
+                if not self._database_ready:
+                    self.influx.ensure_database()
+                    self._database_ready = True
                 return write_isolating(self.influx, lines)
             except (InfluxUnavailable, InfluxRejected) as err:
                 if self._stop.is_set():
@@ -341,8 +332,7 @@ class Recorder:
                 self.stats.write_retries += 1
                 if isinstance(err, InfluxRejected):  # credentials, permissions, no database
                     log.error("influx refused the write, retrying in %.1f s: %s", wait, err)
-                    if err.status == 404:
-                        self._ensure_database()
+                    self._database_ready = err.status != 404  # v1: the database was dropped
                 else:
                     log.warning("influx unavailable, retrying in %.1f s: %s", wait, err)
                 self._sleep(wait)
@@ -384,7 +374,7 @@ class Recorder:
         """Publish a dead letter; the original is acknowledged once the broker has it."""
         assert self._client is not None
         self.stats.rejected += 1
-        log.info("dead-letter topic=%.120s reason=%s", item.topic, reason)
+        log.debug("dead-letter topic=%.120s reason=%s", item.topic, reason)
         body = {
             "v": 1,
             "type": "deadletter",

@@ -90,7 +90,7 @@ class RecorderSettings(_Section):
     """
 
     client_id: str = "posture-recorder"
-    batch_size: int = Field(500, ge=1, le=50_000)
+    batch_size: int = Field(1000, ge=1, le=50_000)
     flush_interval_s: float = Field(1.0, gt=0, le=60)
     session_expiry_s: int = Field(12 * 3600, ge=60)
     share_group: str = ""  # e.g. "recorders": scale out over several recorders
