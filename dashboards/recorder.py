@@ -172,6 +172,7 @@ class Recorder:
                 self.settings.batch_size,
                 self.receive_maximum,
             )
+            self._publish_health()  # "online": subscribed, messages will be kept for us
             if ready is not None:
                 ready.set()
             self._loop(writer)

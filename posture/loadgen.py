@@ -48,7 +48,8 @@ class Traffic:
 def contract_messages(
     root: str,
     *,
-    wearers: int,
+    wearers: int = 1,
+    fleet: Sequence[tuple[str, str]] = (),
     hours: float = 8.5,
     seed: int = 7,
     device_every_s: float = 600.0,
@@ -57,9 +58,11 @@ def contract_messages(
 ) -> Traffic:
     """One simulated day per wearer (the same day, relabelled), as published by the gateways.
 
-    Each wearer has its own gateway (`g<n>`) that reports its trunk sensor every
+    `fleet` names (wearer, gateway) pairs; otherwise there are `wearers` wearers `w<n>`, each
+    with a gateway `g<n>`. Each gateway reports its wearer's trunk sensor every
     `device_every_s`. Messages are interleaved in time order, as a live fleet would send them.
     """
+    fleet = fleet or [(f"w{n:04d}", f"g{n:04d}") for n in range(wearers)]
     day = simulate_day(seed=seed, hours=hours, rate_hz=25.0, start_s=DAY_START_S)
     output = analyze(day.traces, wearer_id="w0").output
     start, end = DAY_START_S, DAY_START_S + hours * 3600.0
@@ -67,8 +70,7 @@ def contract_messages(
     events: list[Event] = []
     minutes: list[MinuteMetrics] = []
     devices: list[DeviceHealth] = []
-    for n in range(wearers):
-        wearer = f"w{n:04d}"
+    for n, (wearer, gateway) in enumerate(fleet):
         for event in output.events:
             e = dataclasses.replace(event, wearer_id=wearer)
             events.append(e)
@@ -82,7 +84,7 @@ def contract_messages(
         t = start
         while t < end:
             h = DeviceHealth(
-                gateway_id=f"g{n:04d}",
+                gateway_id=gateway,
                 sensor_id=f"s{n:04d}",
                 wearer_id=wearer,
                 placement=Placement.TRUNK,

@@ -18,7 +18,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
-from dashboards.influx import InfluxClient
+from dashboards.influx import InfluxClient, InfluxRejected
 from posture.loadgen import Traffic
 from posture.mqtt import connect, make_client
 from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
@@ -44,10 +44,15 @@ def expected_points(traffic: Traffic) -> dict[str, int]:
 
 
 def stored_points(influx: InfluxClient) -> dict[str, int]:
-    """Points per measurement in InfluxDB (0 for a measurement with none)."""
+    """Points per measurement in InfluxDB (0 for a measurement, or a database, with none)."""
     counts = {}
     for measurement, field_name in MEASURED.items():
-        rows = influx.query(f'SELECT count("{field_name}") FROM "{measurement}"')
+        try:
+            rows = influx.query(f'SELECT count("{field_name}") FROM "{measurement}"')
+        except InfluxRejected as err:
+            if "database not found" not in str(err):
+                raise
+            rows = []
         counts[measurement] = sum(int(r["count"]) for r in rows)
     return counts
 
