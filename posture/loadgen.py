@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -110,23 +109,25 @@ def contract_messages(
 
 
 class TrafficPublisher:
-    """A QoS 1 publisher that loses nothing silently: every return and reason code is checked."""
+    """A QoS 1 publisher that loses nothing silently: every return and reason code is checked.
+
+    Acknowledgements come from `on_publish` (see `sensor_gateway.publisher` for why not from
+    `MQTTMessageInfo.is_published()`); refusals are collected in `refused`, in order.
+    """
 
     def __init__(self, settings: MqttSettings, client_id: str, *, max_inflight: int = 1000) -> None:
         self.settings = settings
         self.max_inflight = max_inflight
         self.refused: list[tuple[int, str]] = []  # (mid, reason) of PUBACKs that refused
-        self._inflight: collections.deque[paho.MQTTMessageInfo] = collections.deque()
+        self._inflight: collections.deque[int] = collections.deque()
+        self._acked: dict[int, ReasonCode] = {}  # mid -> PUBACK reason, from paho's thread
         self._client = make_client(settings, client_id)
         self._client.on_publish = self._on_publish
-        self._lock = threading.Lock()
 
     def _on_publish(
         self, _c: paho.Client, _u: object, mid: int, reason: ReasonCode, _p: object
     ) -> None:
-        if reason.is_failure:
-            with self._lock:
-                self.refused.append((mid, str(reason)))
+        self._acked[mid] = reason
 
     def __enter__(self) -> TrafficPublisher:
         self._client.max_queued_messages_set(0)
@@ -141,32 +142,38 @@ class TrafficPublisher:
         """Publish every message at QoS 1; returns how many. `pause` seconds between messages."""
         count = 0
         for topic, payload in messages:
-            while self._inflight and self._inflight[0].is_published():
-                self._inflight.popleft()
+            while self._inflight and self._inflight[0] in self._acked:
+                self._take_oldest()
             while len(self._inflight) >= self.max_inflight:
                 self._wait_oldest(600.0)
             info = self._client.publish(topic, payload, qos=1)
+            # NO_CONN: paho keeps QoS 1 messages and sends them after it reconnects
             if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
                 raise BrokerError(f"publish to {topic} failed: {paho.error_string(info.rc)}")
-            self._inflight.append(info)
+            self._inflight.append(info.mid)
             count += 1
             if pause:
                 time.sleep(pause)
         return count
 
     def flush(self, *, timeout_s: float = 600.0) -> None:
-        """Wait until the broker acknowledged everything published."""
+        """Wait until the broker acknowledged (or refused) everything published."""
         while self._inflight:
             self._wait_oldest(timeout_s)
 
     def _wait_oldest(self, timeout_s: float) -> None:
-        oldest = self._inflight[0]
         deadline = time.monotonic() + timeout_s
-        while not oldest.is_published():
+        while self._inflight[0] not in self._acked:
             if time.monotonic() > deadline:
                 raise BrokerError(f"{len(self._inflight)} message(s) unacknowledged")
             time.sleep(0.001)
-        self._inflight.popleft()
+        self._take_oldest()
+
+    def _take_oldest(self) -> None:
+        mid = self._inflight.popleft()
+        reason = self._acked.pop(mid)
+        if reason.is_failure:
+            self.refused.append((mid, str(reason)))
 
 
 def topics(messages: Sequence[tuple[str, bytes]]) -> set[str]:

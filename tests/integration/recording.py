@@ -135,6 +135,7 @@ class RecorderProcess:
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
+        self._log.close()
 
     def stop(self) -> int:
         if self.process.poll() is None:
