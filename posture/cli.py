@@ -93,53 +93,6 @@ def analyze(
 
 
 @app.command()
-def demo(
-    trace: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--trace", "-t", help="Replay this recording instead of the simulated day (repeatable)."
-        ),
-    ] = None,
-    hours: Annotated[
-        float, typer.Option(min=0.1, max=24, help="Length of the simulated day.")
-    ] = 8.5,
-    seed: Annotated[int, typer.Option(help="Seed of the simulated day.")] = 1234,
-    speed: Annotated[
-        float, typer.Option(min=0, help="Multiple of real time; 0 = as fast as possible.")
-    ] = 0.0,
-    external: Annotated[
-        bool,
-        typer.Option(
-            "--external", help="Use the configured broker and InfluxDB instead of private ones."
-        ),
-    ] = False,
-) -> None:
-    """Run the whole pipeline with no hardware and print the summary read back from InfluxDB."""
-    from dashboards.influx import InfluxError
-    from sensor_gateway.traces import TraceError
-
-    from .demo import run_demo
-    from .mqtt import BrokerError
-    from .servers import ServerError
-
-    try:
-        code = run_demo(
-            settings(),
-            trace_paths=trace or [],
-            hours=hours,
-            seed=seed,
-            speed=speed,
-            external=external,
-            console=console,
-        )
-    except (TraceError, BrokerError, InfluxError, ServerError) as err:
-        raise fail(str(err)) from None
-    except OSError as err:
-        raise fail(f"{err.filename or ''}: {err.strerror or err}") from None
-    raise typer.Exit(code)
-
-
-@app.command()
 def recorder(
     client_id: Annotated[
         str | None,
@@ -192,6 +145,53 @@ def recorder(
         f"recorder stopped: received {stats.received}, wrote {stats.written_messages}, "
         f"rejected {stats.rejected}, write retries {stats.write_retries}"
     )
+
+
+@app.command()
+def demo(
+    trace: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trace", "-t", help="Replay this recording instead of the simulated day (repeatable)."
+        ),
+    ] = None,
+    hours: Annotated[
+        float, typer.Option(min=0.1, max=24, help="Length of the simulated day.")
+    ] = 8.5,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated day.")] = 1234,
+    speed: Annotated[
+        float, typer.Option(min=0, help="Multiple of real time; 0 = as fast as possible.")
+    ] = 0.0,
+    external: Annotated[
+        bool,
+        typer.Option(
+            "--external", help="Use the configured broker and InfluxDB instead of private ones."
+        ),
+    ] = False,
+) -> None:
+    """Run the whole pipeline with no hardware and print the summary read back from InfluxDB."""
+    from dashboards.influx import InfluxError
+    from sensor_gateway.traces import TraceError
+
+    from .demo import run_demo
+    from .mqtt import BrokerError
+    from .servers import ServerError
+
+    try:
+        code = run_demo(
+            settings(),
+            trace_paths=trace or [],
+            hours=hours,
+            seed=seed,
+            speed=speed,
+            external=external,
+            console=console,
+        )
+    except (TraceError, BrokerError, InfluxError, ServerError) as err:
+        raise fail(str(err)) from None
+    except OSError as err:
+        raise fail(f"{err.filename or ''}: {err.strerror or err}") from None
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

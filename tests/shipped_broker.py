@@ -1,9 +1,11 @@
 """The shipped mosquitto configuration (deploy/mosquitto), running for a test.
 
-The configuration and the ACL are used as shipped; only what must differ on a test machine is
-rewritten: listeners bind 127.0.0.1 on free ports, the container paths point into the test's
-directory, and (for fault tests that kill the broker) the autosave interval may be shortened.
-The password file is made with mosquitto's own `mosquitto_passwd`; TLS uses a throwaway CA.
+The configuration, the TLS listener (conf.d/tls.conf.example, enabled as an operator would) and
+the ACL are used as shipped; only what must differ on a test machine is rewritten: listeners
+bind 127.0.0.1 on free ports, the container paths point into the test's directory, mosquitto
+keeps running as the user who started it, and (for fault tests that kill the broker) the
+autosave interval may be shortened. The password file is made with mosquitto's own
+`mosquitto_passwd`; the TLS certificate comes from a throwaway CA.
 """
 
 from __future__ import annotations
@@ -52,8 +54,10 @@ class ShippedBroker:
         self.server.stop()
 
 
-def render(conf: str, *, port: int, tls_port: int, workdir: Path, autosave_s: int | None) -> str:
-    """The shipped configuration with test ports, paths and (optionally) autosave interval."""
+def render(
+    conf: str, *, port: int, tls_port: int, workdir: Path, autosave_s: int | None, main: bool
+) -> str:
+    """A shipped configuration file with test ports, paths and (optionally) autosave interval."""
     conf = re.sub(r"^listener 1883$", f"listener {port} 127.0.0.1", conf, flags=re.M)
     conf = re.sub(r"^listener 8883$", f"listener {tls_port} 127.0.0.1", conf, flags=re.M)
     for directory in ("config", "data", "certs"):
@@ -62,12 +66,14 @@ def render(conf: str, *, port: int, tls_port: int, workdir: Path, autosave_s: in
         conf = re.sub(
             r"^autosave_interval \d+$", f"autosave_interval {autosave_s}", conf, flags=re.M
         )
-    return conf + f"user {servers.run_as()}\n"  # stay who we are (root would switch users)
+    if main:
+        conf += f"user {servers.run_as()}\n"  # stay who we are (root would switch users)
+    return conf
 
 
 def shipped_broker(workdir: Path, *, autosave_s: int | None = None) -> ShippedBroker:
     """A started mosquitto with the shipped configuration, ACL and a password for each user."""
-    for directory in ("config", "data", "certs"):
+    for directory in ("config/conf.d", "data", "certs"):
         (workdir / directory).mkdir(parents=True, exist_ok=True)
     shutil.copy(SHIPPED / "acl", workdir / "config" / "acl")
     passwords = {user: f"pw-{user}-{i}7Qz" for i, user in enumerate(USERS)}
@@ -81,10 +87,20 @@ def shipped_broker(workdir: Path, *, autosave_s: int | None = None) -> ShippedBr
     for attempt in range(3):
         port, tls_port = servers.free_port(), servers.free_port()
         conf = workdir / "config" / "mosquitto.conf"
-        text = (SHIPPED / "mosquitto.conf").read_text()
-        conf.write_text(
-            render(text, port=port, tls_port=tls_port, workdir=workdir, autosave_s=autosave_s)
-        )
+        for source, target in (
+            (SHIPPED / "mosquitto.conf", conf),
+            (SHIPPED / "conf.d" / "tls.conf.example", workdir / "config" / "conf.d" / "tls.conf"),
+        ):
+            target.write_text(
+                render(
+                    source.read_text(),
+                    port=port,
+                    tls_port=tls_port,
+                    workdir=workdir,
+                    autosave_s=autosave_s,
+                    main=target == conf,
+                )
+            )
         server = servers.Mosquitto("mosquitto", [str(binary), "-c", str(conf)], port, workdir)
         try:
             server.start()
