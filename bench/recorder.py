@@ -22,6 +22,7 @@ influx_ceiling_points_per_s=... ratio=...
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import threading
 import time
@@ -30,6 +31,7 @@ from pathlib import Path
 import paho.mqtt.client as paho
 
 from dashboards.influx import InfluxClient
+from dashboards.mqttclient import LeanClient
 from dashboards.recorder import Recorder
 from posture import servers
 from posture.loadgen import Traffic, TrafficPublisher, contract_messages
@@ -100,13 +102,18 @@ def influx_ceiling(url: str, lines: list[str], batch: int, database: str) -> flo
 
 
 def recorder_drain(
-    mqtt: MqttSettings, url: str, traffic: Traffic, settings: RecorderSettings
+    mqtt: MqttSettings,
+    url: str,
+    traffic: Traffic,
+    settings: RecorderSettings,
+    *,
+    client_class: type[paho.Client] = LeanClient,
 ) -> tuple[float, float, int]:
     """Messages/s and CPU us/message of the recorder end to end, and the points stored."""
     preload(mqtt, settings.client_id, traffic)
     influx = InfluxClient(InfluxSettings(url=url, database=settings.client_id.replace("-", "_")))
     influx.ensure_database()
-    recorder = RecorderThread(Recorder(mqtt, influx, settings))
+    recorder = RecorderThread(Recorder(mqtt, influx, settings, client_class=client_class))
     n = len(traffic.messages)
     t0, c0 = time.perf_counter(), time.process_time()
     recorder.start()
@@ -128,6 +135,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=RecorderSettings().batch_size)
     parser.add_argument("--flush-interval", type=float, default=0.2)
+    parser.add_argument(
+        "--stock-paho",
+        action="store_true",
+        help="also measure the recorder on paho's own client (without dashboards.mqttclient)",
+    )
     args = parser.parse_args()
 
     traffic = contract_messages(ROOT, wearers=args.wearers)
@@ -168,12 +180,27 @@ def main() -> None:
                     f"(batch {settings.batch_size}); points stored {stored} of {expected}"
                 )
                 check(stored == expected, "the recorder lost or doubled points")
+                if args.stock_paho:
+                    stock = settings.model_copy(update={"client_id": f"bench-stock-{r}"})
+                    rate, cpu, stored = recorder_drain(
+                        mqtt, influxd.url, traffic, stock, client_class=paho.Client
+                    )
+                    print(
+                        f"round {r}: recorder on stock paho {rate:,.0f} msgs/s, "
+                        f"cpu {cpu:.0f} us/msg"
+                    )
+                    check(stored == expected, "the recorder lost or doubled points")
                 rate = influx_ceiling(influxd.url, lines, 5000, f"bench_ceiling_{r}")
                 influx_points.append(rate)
                 print(f"round {r}: influx one writer, batches of 5000: {rate:,.0f} points/s")
         finally:
             influxd.stop()
             broker.stop()
+    print(
+        f"median of {args.rounds} rounds: recorder {statistics.median(recorded):,.0f} msgs/s, "
+        f"bare paho {statistics.median(bare):,.0f} msgs/s, "
+        f"influx {statistics.median(influx_points):,.0f} points/s"
+    )
     mqtt_ceiling, recorder_rate, influx_rate = max(bare), max(recorded), max(influx_points)
     lower = min(mqtt_ceiling, influx_rate)
     print(

@@ -95,6 +95,7 @@ class Recorder:
         share_group: str | None = None,
         sleep: Callable[[float], object] | None = None,
         wall_clock: Callable[[], float] = time.time,
+        client_class: type[paho.Client] = LeanClient,
     ) -> None:
         self.mqtt_settings = mqtt_settings
         self.influx = influx
@@ -106,12 +107,15 @@ class Recorder:
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait
         self._wall_clock = wall_clock
+        self._client_class = client_class  # paho.Client itself, to measure what LeanClient saves
         self._client: paho.Client | None = None
         self._connection = 0
         self._subscribed = threading.Event()
         self._refused_subscriptions: list[str] = []
-        self._refused_publishes: set[int] = set()
-        self._deadletters: deque[tuple[paho.MQTTMessageInfo, Received]] = deque()
+        # PUBACKs of our dead letters (mid -> reason), from paho's thread. Not is_published():
+        # it raises for a message queued while disconnected, even once paho has delivered it.
+        self._acked: dict[int, ReasonCode] = {}
+        self._deadletters: deque[tuple[int, Received]] = deque()  # (mid, original)
         self._batch = _Batch()
         self._writing: tuple[_Batch, Future[Refused | None]] | None = None
         self._database_ready = False  # the writer creates it (v1) before its first write
@@ -148,7 +152,7 @@ class Recorder:
             self.settings.client_id,
             manual_ack=True,
             will=will,
-            client_class=LeanClient,
+            client_class=self._client_class,
         )
         client.max_queued_messages_set(0)  # dead letters wait in paho while disconnected
         client.on_connect = self._on_connect
@@ -242,8 +246,7 @@ class Recorder:
     def _on_publish(
         self, _c: paho.Client, _u: object, mid: int, reason: ReasonCode, _p: object
     ) -> None:
-        if reason.is_failure:
-            self._refused_publishes.add(mid)
+        self._acked[mid] = reason
 
     # -- the recorder's loop ------------------------------------------------------------------
 
@@ -389,14 +392,14 @@ class Recorder:
         if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
             log.error("dead letter not published (%s): left unacknowledged", info.rc)
             return
-        self._deadletters.append((info, item))
+        self._deadletters.append((info.mid, item))
 
     def _settle_deadletters(self) -> None:
+        """Acknowledge the originals of dead letters the broker has accepted."""
         letters = self._deadletters
-        while letters and letters[0][0].is_published():
-            info, item = letters.popleft()
-            if info.mid in self._refused_publishes:
-                self._refused_publishes.discard(info.mid)
+        while letters and letters[0][0] in self._acked:
+            mid, item = letters.popleft()
+            if self._acked.pop(mid).is_failure:
                 self.stats.deadletter_refused += 1
                 log.error(
                     "broker refused the dead letter topic=%s: original left unacknowledged",
@@ -404,6 +407,11 @@ class Recorder:
                 )
                 continue
             self._ack(item)
+        if self._acked:  # forget what else was acknowledged (health reports), before ids wrap
+            pending = {mid for mid, _item in letters}
+            for mid in list(self._acked):
+                if mid not in pending:
+                    self._acked.pop(mid, None)
 
     # -- health -------------------------------------------------------------------------------
 

@@ -287,3 +287,48 @@ def test_a_shared_subscription_member_sigkilled_and_restarted_loses_and_doubles_
         reports = [_health(watcher, root, i) for i in ids]
     assert all(int(r["written_messages"]) > 0 for r in reports)
     assert stored_points(influx) == expected_points(traffic)
+
+
+def test_dead_letters_published_while_the_broker_is_down_wait_for_it(tmp_path: Path) -> None:
+    """paho queues a QoS 1 publish made while disconnected; the recorder must neither crash
+    on it (MQTTMessageInfo.is_published() raises for such a message) nor lose it."""
+    from analytics.contract import recorder_topic
+    from tests.hostile import hostile_messages
+
+    broker = servers.mosquitto(tmp_path / "mosquitto")
+    influxd = servers.influxd(tmp_path / "influxd")
+    influxd.stop()  # down: the recorder fills its window and stops taking messages
+    root = "dl/v1"
+    mqtt = MqttSettings(host="127.0.0.1", port=broker.port, topic_root=root, keepalive_s=5)
+    influx = InfluxClient(InfluxSettings(url=influxd.url, database="dl", timeout_s=2))
+    settings = RecorderSettings(
+        client_id="dl", batch_size=5, flush_interval_s=0.2, retry_max_s=0.3, health_interval_s=0.2
+    )
+    recorder = RecorderThread(Recorder(mqtt, influx, settings))
+    recorder.start()
+    good = [(t, p) for t, p in contract_messages(root, hours=0.5).messages if "metric" in t][:10]
+    hostile = [(t, p) for _n, t, p, _r in hostile_messages(root) if t.startswith(f"{root}/w1/")][:5]
+    try:
+        with watching(mqtt, recorder_topic(root, "dl")) as watcher:
+            publish(mqtt, [*good, *hostile])
+            wait_until(  # two batches taken (the writer retrying), the hostile five queued
+                lambda: _health(watcher, root, "dl").get("held") == 15,
+                timeout_s=20,
+                what="the recorder to hold its whole window",
+            )
+        broker.kill()
+        influxd.start()  # the batches are written; then the hostile five are dead-lettered
+        stats = recorder.recorder.stats
+        wait_until(lambda: stats.rejected >= 5, timeout_s=30, what="the dead letters")
+        assert recorder.wait_for(15, timeout_s=5)  # alive and well, not crashed
+        broker.start()  # same port: paho reconnects and sends the dead letters it kept
+        wait_until(
+            lambda: not recorder.recorder._deadletters, timeout_s=30, what="the broker to take them"
+        )
+        assert stats.deadletter_refused == 0
+        assert stats.written_messages >= 10
+    finally:
+        recorder.stop()
+        broker.stop()
+    assert stored_points(influx) == {"event": 0, "minute": 10, "device": 0}
+    influxd.stop()
