@@ -1,26 +1,30 @@
-"""The recorder's paho client: paho itself, minus decoding PUBLISH properties nobody reads.
+"""The recorder's paho client: paho itself, minus two costs per message the recorder can avoid.
 
-For every incoming MQTT v5 PUBLISH, paho builds a `Properties` object and decodes the property
-section into it: about a third of paho's cost per message (measured with paho-mqtt 2.2.0, see
-bench/recorder.py). The recorder reads no property of the messages it records, so its client
-skips the section and hands on topic, QoS, flags, message id and payload exactly as paho would.
-Everything else (connection, keepalive, acknowledgements, reconnects) is paho's own code.
+- For every incoming MQTT v5 PUBLISH, paho builds a `Properties` object and decodes the property
+  section into it: about a third of paho's cost per message (measured with paho-mqtt 2.2.0, see
+  bench/recorder.py). The recorder reads no property of the messages it records, so its client
+  skips the section and hands on topic, QoS, flags, message id and payload exactly as paho would.
+- paho's `ack` queues one 4-byte PUBACK per call, wakes the network thread and sends it with a
+  system call of its own; `ack_many` queues the PUBACKs of a whole batch as one write.
 
-This overrides one method and uses three private names of paho 2.x (`_in_packet`,
-`_handle_on_message`, `_manual_ack`); tests/test_mqttclient.py checks the parser against paho's
-own decoder and the client against a real broker, so a paho release that changes them fails the
+Everything else (connection, keepalive, reconnects, publishing) is paho's own code. This uses
+private names of paho 2.x (`_handle_publish`, `_in_packet`, `_handle_on_message`, `_manual_ack`,
+`_packet_queue`); tests/test_mqttclient.py checks them, the parser against paho's own decoder,
+and the acknowledgements against a real broker, so a paho release that changes them fails the
 suite instead of the recorder.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.exception import MalformedPacket
 
 _U16 = struct.Struct("!H")
+_PUBACK = struct.Struct("!BBH")  # fixed header (PUBACK), remaining length 2, message id
 
 
 def parse_publish(header: int, packet: bytes | bytearray) -> tuple[bytes, int, int, bytes]:
@@ -73,3 +77,23 @@ class LeanClient(paho.Client):
         if qos == 1 and not self._manual_ack:
             return self._send_puback(mid)
         return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def ack_many(self, mids: Sequence[int]) -> MQTTErrorCode:
+        """Acknowledge QoS 1 messages (manual acknowledgement): their PUBACKs in one write.
+
+        Like `ack`, this belongs to the current connection: paho drops what it has not sent when
+        the connection is lost, and message ids of an earlier connection must not be passed.
+        """
+        if not mids:
+            return MQTTErrorCode.MQTT_ERR_SUCCESS
+        packets = b"".join([_PUBACK.pack(paho.PUBACK, 2, mid) for mid in mids])
+        return self._packet_queue(paho.PUBACK, packets, 0, 0)
+
+
+def ack_many(client: paho.Client, mids: Sequence[int]) -> None:
+    """Acknowledge `mids` on `client`: in one write if it is a `LeanClient`."""
+    if isinstance(client, LeanClient):
+        client.ack_many(mids)
+        return
+    for mid in mids:
+        client.ack(mid, 1)

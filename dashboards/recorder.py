@@ -49,7 +49,7 @@ from posture.settings import MqttSettings, RecorderSettings
 
 from .health import Health, RecorderStats, encode_health, encode_offline
 from .influx import InfluxClient, InfluxRejected, InfluxUnavailable, write_isolating
-from .mqttclient import LeanClient
+from .mqttclient import LeanClient, ack_many
 from .translate import to_line
 
 log = logging.getLogger(__name__)
@@ -358,12 +358,15 @@ class Recorder:
         if refused is None:
             log.warning("stopping with unwritten batch=%d (left unacknowledged)", len(batch.lines))
             return
-        ack = self._ack
+        connection = self._connection  # acknowledgements go only where the message came from
+        mids = []
         for i, item in enumerate(batch.items):
             if i in refused:
                 self._reject(item, f"InfluxDB refused the point: {refused[i]}")
-            else:
-                ack(item)
+            elif item.qos and item.connection == connection:
+                mids.append(item.mid)
+        assert self._client is not None
+        ack_many(self._client, mids)
         written = len(batch.items) - len(refused)
         self.stats.written_messages += written
         self.stats.written_points += written

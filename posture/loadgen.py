@@ -49,6 +49,7 @@ def contract_messages(
     *,
     wearers: int = 1,
     fleet: Sequence[tuple[str, str]] = (),
+    days: int = 1,
     hours: float = 8.5,
     seed: int = 7,
     device_every_s: float = 600.0,
@@ -59,30 +60,58 @@ def contract_messages(
 
     `fleet` names (wearer, gateway) pairs; otherwise there are `wearers` wearers `w<n>`, each
     with a gateway `g<n>`. Each gateway reports its wearer's trunk sensor every
-    `device_every_s`. Messages are interleaved in time order, as a live fleet would send them.
+    `device_every_s`. `days` repeats the day on the following days. Messages are interleaved in
+    time order, as a live fleet would send them.
     """
     fleet = fleet or [(f"w{n:04d}", f"g{n:04d}") for n in range(wearers)]
     day = simulate_day(seed=seed, hours=hours, rate_hz=25.0, start_s=DAY_START_S)
     output = analyze(day.traces, wearer_id="w0").output
-    start, end = DAY_START_S, DAY_START_S + hours * 3600.0
     timed: list[tuple[float, str, bytes]] = []
     events: list[Event] = []
     minutes: list[MinuteMetrics] = []
     devices: list[DeviceHealth] = []
-    for n, (wearer, gateway) in enumerate(fleet):
-        for event in output.events:
-            e = dataclasses.replace(event, wearer_id=wearer)
-            events.append(e)
-            payload = encode_event(e, team=team, site=site)
-            timed.append((e.end_s, wearer_topic(root, wearer, "event"), payload))
-        for minute in output.minutes:
-            m = dataclasses.replace(minute, wearer_id=wearer)
-            minutes.append(m)
-            payload = encode_minute(m, team=team, site=site)
-            timed.append((m.start_s + 60.0, wearer_topic(root, wearer, "metric"), payload))
-        t = start
-        while t < end:
-            h = DeviceHealth(
+    for d in range(days):
+        shift = d * 86400.0
+        for n, (wearer, gateway) in enumerate(fleet):
+            for event in output.events:
+                e = dataclasses.replace(
+                    event,
+                    wearer_id=wearer,
+                    start_s=event.start_s + shift,
+                    end_s=event.end_s + shift,
+                )
+                events.append(e)
+                payload = encode_event(e, team=team, site=site)
+                timed.append((e.end_s, wearer_topic(root, wearer, "event"), payload))
+            for minute in output.minutes:
+                m = dataclasses.replace(minute, wearer_id=wearer, start_s=minute.start_s + shift)
+                minutes.append(m)
+                payload = encode_minute(m, team=team, site=site)
+                timed.append((m.start_s + 60.0, wearer_topic(root, wearer, "metric"), payload))
+            start = DAY_START_S + shift
+            reports = _device_reports(
+                n, wearer, gateway, start=start, hours=hours, every_s=device_every_s
+            )
+            for h in reports:
+                devices.append(h)
+                timed.append((h.t_s, gateway_topic(root, gateway, "device"), encode_device(h)))
+    timed.sort(key=lambda x: x[0])
+    return Traffic(
+        messages=tuple((topic, payload) for _, topic, payload in timed),
+        events=tuple(events),
+        minutes=tuple(minutes),
+        devices=tuple(devices),
+    )
+
+
+def _device_reports(
+    n: int, wearer: str, gateway: str, *, start: float, hours: float, every_s: float
+) -> list[DeviceHealth]:
+    reports = []
+    t = start
+    while t < start + hours * 3600.0:
+        reports.append(
+            DeviceHealth(
                 gateway_id=gateway,
                 sensor_id=f"s{n:04d}",
                 wearer_id=wearer,
@@ -96,16 +125,9 @@ def contract_messages(
                 lost=n % 7,
                 reconnects=0,
             )
-            devices.append(h)
-            timed.append((t, gateway_topic(root, h.gateway_id, "device"), encode_device(h)))
-            t += device_every_s
-    timed.sort(key=lambda x: x[0])
-    return Traffic(
-        messages=tuple((topic, payload) for _, topic, payload in timed),
-        events=tuple(events),
-        minutes=tuple(minutes),
-        devices=tuple(devices),
-    )
+        )
+        t += every_s
+    return reports
 
 
 class TrafficPublisher:

@@ -92,6 +92,7 @@ def test_lean_client_still_uses_the_paho_internals_it_relies_on() -> None:
     client = LeanClient(callback_api_version=paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
     assert set(client._in_packet) >= {"command", "packet"}
     assert callable(client._handle_on_message)
+    assert callable(client._packet_queue)
     assert client._manual_ack is False
     got: list[paho.MQTTMessage] = []
     client.on_message = lambda _c, _u, message: got.append(message)

@@ -3,15 +3,18 @@ points, oversized writes, health reports, shared subscriptions and the InfluxDB 
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.client import topic_matches_sub
 
 from analytics.contract import deadletter_topic, recorder_topic
 from dashboards.influx import InfluxClient, InfluxRejected
+from dashboards.mqttclient import LeanClient
 from dashboards.recorder import Recorder
 from posture import servers
 from posture.loadgen import Traffic, TrafficPublisher, contract_messages
@@ -305,3 +308,27 @@ def test_influxdb_2_path_records_end_to_end_into_a_fake_api_v2_write(
     assert set(fake.written) == expected
     assert recorder.recorder.stats.write_retries > 0  # every full batch was refused once (503)
     assert all(r.headers["authorization"] == "Token t0k" for r in fake.requests)
+
+
+@pytest.mark.parametrize("client_class", [LeanClient, paho.Client], ids=["lean", "paho"])
+def test_acknowledged_messages_are_not_delivered_again(
+    mqtt_settings: MqttSettings,
+    influx: InfluxClient,
+    small_day: Callable[[str], Traffic],
+    client_class: type[paho.Client],
+) -> None:
+    traffic = small_day(mqtt_settings.topic_root)
+    settings = RecorderSettings(
+        client_id=f"rec-acks-{uuid.uuid4().hex[:6]}", batch_size=100, flush_interval_s=0.2
+    )
+    first = RecorderThread(Recorder(mqtt_settings, influx, settings, client_class=client_class))
+    first.start()
+    publish(mqtt_settings, traffic.messages)
+    assert first.wait_for(len(traffic.messages), timeout_s=60)
+    time.sleep(0.3)  # the last PUBACKs leave
+    first.stop()
+    again = RecorderThread(Recorder(mqtt_settings, influx, settings, client_class=client_class))
+    again.start()  # same session: only what was never acknowledged would come again
+    time.sleep(1.5)
+    assert again.stop().received == 0
+    assert first.recorder.stats.received == len(traffic.messages)
