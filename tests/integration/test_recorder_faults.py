@@ -9,9 +9,11 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from analytics.contract import recorder_topic
 from analytics.offline import analyze
 from analytics.records import Placement
 from dashboards.influx import InfluxClient
@@ -25,8 +27,10 @@ from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.service import EdgeService, SensorKey
 from sensor_gateway.traces import read_trace
 from tests.conftest import DATASETS
+from tests.hostile import hostile_messages
 from tests.integration.recording import (
     RecorderProcess,
+    Watcher,
     expected_points,
     recorder_env,
     stored_event_ids,
@@ -34,7 +38,7 @@ from tests.integration.recording import (
     wait_until,
     watching,
 )
-from tests.shipped_broker import shipped_broker
+from tests.shipped_broker import ROOT, shipped_broker
 
 pytestmark = pytest.mark.integration
 
@@ -159,10 +163,8 @@ def _recorder_process(
     return RecorderProcess(env, log_path=tmp_path / f"{client_id}.log")
 
 
-def _health(watcher: object, root: str, client_id: str) -> dict[str, object]:
-    from analytics.contract import recorder_topic
-
-    return watcher.last(recorder_topic(root, client_id)) or {}  # type: ignore[attr-defined]
+def _health(watcher: Watcher, root: str, client_id: str) -> dict[str, Any]:
+    return watcher.last(recorder_topic(root, client_id)) or {}
 
 
 def _publish_in_background(
@@ -182,8 +184,6 @@ def test_recorder_sigkilled_mid_batch_and_restarted_loses_and_doubles_nothing(
     client_id = f"rec-sigkill-{uuid.uuid4().hex[:6]}"
     traffic = contract_messages(root, wearers=3, hours=3.0)
     total = len(traffic.messages)
-    from analytics.contract import recorder_topic
-
     with watching(mqtt_settings, recorder_topic(root, client_id)) as watcher:
         first = _recorder_process(
             mqtt_settings, influx, tmp_path, client_id, batch_size=150, flush_interval_s=3.0
@@ -239,8 +239,6 @@ def test_a_shared_subscription_member_sigkilled_and_restarted_loses_and_doubles_
     root = mqtt_settings.topic_root
     traffic = contract_messages(root, wearers=3, hours=3.0)
     ids = [f"rec-share-{n}-{uuid.uuid4().hex[:6]}" for n in range(2)]
-    from analytics.contract import recorder_topic
-
     with watching(mqtt_settings, *(recorder_topic(root, i) for i in ids)) as watcher:
         a, b = (
             _recorder_process(
@@ -292,9 +290,6 @@ def test_a_shared_subscription_member_sigkilled_and_restarted_loses_and_doubles_
 def test_dead_letters_published_while_the_broker_is_down_wait_for_it(tmp_path: Path) -> None:
     """paho queues a QoS 1 publish made while disconnected; the recorder must neither crash
     on it (MQTTMessageInfo.is_published() raises for such a message) nor lose it."""
-    from analytics.contract import recorder_topic
-    from tests.hostile import hostile_messages
-
     broker = servers.mosquitto(tmp_path / "mosquitto")
     influxd = servers.influxd(tmp_path / "influxd")
     influxd.stop()  # down: the recorder fills its window and stops taking messages
@@ -339,7 +334,7 @@ def test_the_shipped_broker_keeps_every_message_for_a_recorder_that_is_away(
 ) -> None:
     """mosquitto's default (max_queued_messages 1000) dropped 4,000 of 5,000 such messages."""
     broker = shipped_broker(tmp_path / "mosquitto")
-    traffic = contract_messages(broker_root(), fleet=[("w042", "gw1"), ("w043", "gw2")], days=4)
+    traffic = contract_messages(ROOT, fleet=[("w042", "gw1"), ("w043", "gw2")], days=4)
     assert len(traffic.messages) > 5000
     settings = RecorderSettings(client_id="rec-away", flush_interval_s=0.2)
     try:
@@ -361,12 +356,6 @@ def test_the_shipped_broker_keeps_every_message_for_a_recorder_that_is_away(
     finally:
         broker.stop()
     assert stored_points(influx) == expected_points(traffic)
-
-
-def broker_root() -> str:
-    from tests.shipped_broker import ROOT
-
-    return ROOT
 
 
 def gateway_of(topic: str) -> str:
