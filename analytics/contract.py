@@ -1,7 +1,8 @@
 """The MQTT contract: topic names and versioned JSON payloads (DESIGN.md section 5).
 
 Pure functions only. `decode_*` validate everything that comes from outside and raise
-`PayloadError` with the reason; nothing else escapes them.
+`PayloadError` with the reason; nothing else escapes them. The contract is written down for
+people in docs/mqtt-contract.md; the two must change together.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from .records import (
 SCHEMA_VERSION: Final = 1
 MAX_PAYLOAD_BYTES: Final = 64 * 1024
 ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# Words that are topic levels of their own under the root, so never a wearer id.
+RESERVED_IDS: Final = frozenset({"gateway", "recorder", "deadletter"})
+GATEWAY_STATUSES: Final = ("online", "offline")
 
 # The values an event may carry, with one type each (a time-series database keeps one type per
 # field name). Numbers named here as float may arrive as JSON integers.
@@ -65,6 +69,8 @@ GATEWAY_CHANNELS: Final = ("status", "device")
 def wearer_topic(root: str, wearer_id: str, channel: str) -> str:
     """`<root>/<wearer>/<channel>`, e.g. `posture/v1/w042/event`."""
     check_id(wearer_id, what="wearer id")
+    if wearer_id in RESERVED_IDS:
+        raise ValueError(f"wearer id {wearer_id!r} is reserved (a topic level of its own)")
     if channel not in WEARER_CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     return f"{root}/{wearer_id}/{channel}"
@@ -93,9 +99,29 @@ def parse_wearer_topic(root: str, topic: str) -> tuple[str, str]:
     if not topic.startswith(prefix):
         raise PayloadError(f"topic {topic[:120]!r} is not under {root!r}")
     parts = topic[len(prefix) :].split("/")
-    if len(parts) != 2 or parts[1] not in WEARER_CHANNELS or not ID_PATTERN.fullmatch(parts[0]):
+    if (
+        len(parts) != 2
+        or parts[1] not in WEARER_CHANNELS
+        or not ID_PATTERN.fullmatch(parts[0])
+        or parts[0] in RESERVED_IDS
+    ):
         raise PayloadError(f"topic {topic[:120]!r} is not <root>/<wearer>/<channel>")
     return parts[0], parts[1]
+
+
+def deadletter_topic(root: str) -> str:
+    """`<root>/deadletter`: what the recorder could not record, with the reason."""
+    return f"{root}/deadletter"
+
+
+def recorder_topic(root: str, client_id: str) -> str:
+    """`<root>/recorder/<id>/health`: a recorder's retained health report.
+
+    The id is the recorder's MQTT client id with anything but letters, digits, `_`, `.` and `-`
+    replaced by `_`.
+    """
+    recorder_id = re.sub(r"[^A-Za-z0-9_.-]", "_", client_id)[:64] or "_"
+    return f"{root}/recorder/{recorder_id}/health"
 
 
 def check_id(value: str, *, what: str) -> str:
@@ -261,6 +287,13 @@ def encode_device(h: DeviceHealth) -> bytes:
     )
 
 
+def encode_status(status: str) -> bytes:
+    """A gateway's retained status (`online`, or `offline` as its last will)."""
+    if status not in GATEWAY_STATUSES:
+        raise ValueError(f"gateway status must be one of {GATEWAY_STATUSES}, got {status!r}")
+    return _json({"v": SCHEMA_VERSION, "type": "status", "status": status})
+
+
 # -- decoding ---------------------------------------------------------------------------------
 
 
@@ -287,11 +320,53 @@ def _tag(data: Mapping[str, Any], key: str) -> str:
     return str(value)
 
 
+def decode_state(payload: bytes) -> WearerState:
+    """The `WearerState` in a (retained) state payload."""
+    data = _load(payload)
+    if data.get("type") != "state":
+        raise PayloadError(f"payload type {str(data.get('type'))[:40]!r} is not 'state'")
+    posture = _field(data, "posture", str)
+    if posture not in _POSTURE_NAMES:
+        raise PayloadError(f"unknown posture {posture[:40]!r}")
+    sitting = None if data.get("sitting_since") is None else _number(data, "sitting_since", lo=0)
+    return WearerState(
+        wearer_id=_wearer(data),
+        t_s=_number(data, "t", lo=0.0),
+        posture=Posture(posture),
+        posture_since_s=_number(data, "posture_since", lo=0.0),
+        sitting_since_s=sitting,
+        calibrated=_field(data, "calibrated", bool),
+    )
+
+
+def decode_status(payload: bytes) -> str:
+    """A gateway's status: `online` or `offline`."""
+    data = _load(payload)
+    if data.get("type") != "status":
+        raise PayloadError(f"payload type {str(data.get('type'))[:40]!r} is not 'status'")
+    status = _field(data, "status", str)
+    if status not in GATEWAY_STATUSES:
+        raise PayloadError(f"unknown gateway status {status[:40]!r}")
+    return str(status)
+
+
+# One decoder for every payload: JSON is UTF-8 on the wire (RFC 8259), NaN and Infinity are not
+# JSON, and building the decoder once keeps the recorder's hot path short.
+def _reject_constant(name: str) -> None:
+    raise PayloadError(f"non-finite number {name} in payload")
+
+
+_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
+_POSTURE_NAMES: Final = frozenset(p.value for p in Posture)
+_POSTURES: Final = tuple((p, p.value) for p in Posture)
+_EVENT_KINDS: Final = {k.value: k for k in EventKind}
+
+
 def _load(payload: bytes) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
     try:
-        data = json.loads(payload, parse_constant=_reject_constant)
+        data = _DECODER.decode(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise PayloadError(f"not JSON: {err}") from None
     if not isinstance(data, dict):
@@ -300,10 +375,6 @@ def _load(payload: bytes) -> dict[str, Any]:
     if version != SCHEMA_VERSION or isinstance(version, bool):
         raise PayloadError(f"unsupported schema version {version!r} (expected {SCHEMA_VERSION})")
     return data
-
-
-def _reject_constant(name: str) -> None:
-    raise PayloadError(f"non-finite number {name} in payload")
 
 
 def _field(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -323,6 +394,9 @@ def _name(kind: type | tuple[type, ...]) -> str:
 
 
 def _number(data: Mapping[str, Any], key: str, *, lo: float = -1e12, hi: float = 1e12) -> float:
+    value = data.get(key)
+    if type(value) is float and lo <= value <= hi:  # the common case (NaN fails the comparison)
+        return value
     value = float(_field(data, key, (int, float)))
     if not math.isfinite(value) or not lo <= value <= hi:
         raise PayloadError(f"field {key!r} = {value} is out of range [{lo:g}, {hi:g}]")
@@ -330,6 +404,9 @@ def _number(data: Mapping[str, Any], key: str, *, lo: float = -1e12, hi: float =
 
 
 def _count(data: Mapping[str, Any], key: str, *, hi: int = 86400) -> int:
+    value = data.get(key)
+    if type(value) is int and 0 <= value <= hi:  # the common case, checked fast
+        return value
     value = _field(data, key, int)
     if not 0 <= value <= hi:
         raise PayloadError(f"field {key!r} = {value} is out of range [0, {hi}]")
@@ -338,7 +415,7 @@ def _count(data: Mapping[str, Any], key: str, *, hi: int = 86400) -> int:
 
 def _wearer(data: Mapping[str, Any]) -> str:
     wearer = _field(data, "wearer", str)
-    if not ID_PATTERN.fullmatch(wearer):
+    if not ID_PATTERN.fullmatch(wearer) or wearer in RESERVED_IDS:
         raise PayloadError(f"wearer id {wearer[:80]!r} is not a valid pseudonym")
     return str(wearer)
 
@@ -359,16 +436,17 @@ def _values(raw: Any) -> dict[str, Value]:
             raise PayloadError(f"value {key!r} = {typed} is not a finite number")
         if isinstance(typed, str) and len(typed) > 256:
             raise PayloadError(f"value {key!r} is a string of {len(typed)} chars (at most 256)")
+        if isinstance(typed, str) and not typed.isprintable():
+            raise PayloadError(f"value {key!r} holds control or unprintable characters")
         out[key] = typed
     return out
 
 
 def _event(data: Mapping[str, Any]) -> Event:
     kind_name = _field(data, "kind", str)
-    try:
-        kind = EventKind(kind_name)
-    except ValueError:
-        raise PayloadError(f"unknown event kind {kind_name[:80]!r}") from None
+    kind = _EVENT_KINDS.get(kind_name)
+    if kind is None:
+        raise PayloadError(f"unknown event kind {kind_name[:80]!r}")
     start = _number(data, "start", lo=0.0)
     end = _number(data, "end", lo=0.0)
     if end < start:
@@ -387,10 +465,10 @@ def _event(data: Mapping[str, Any]) -> Event:
 
 def _minute(data: Mapping[str, Any]) -> MinuteMetrics:
     raw = _field(data, "posture_s", dict)
-    unknown = set(raw) - {p.value for p in Posture}
+    unknown = raw.keys() - _POSTURE_NAMES
     if unknown:
         raise PayloadError(f"unknown posture(s) {sorted(unknown)[:5]} in posture_s")
-    posture_s = {p: _count(raw, p.value, hi=60) if p.value in raw else 0 for p in Posture}
+    posture_s = {p: _count(raw, name, hi=60) if name in raw else 0 for p, name in _POSTURES}
     if sum(posture_s.values()) != 60:
         raise PayloadError(f"posture seconds add up to {sum(posture_s.values())}, not 60")
     bands = _field(data, "band_s", list)

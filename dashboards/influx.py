@@ -3,6 +3,12 @@
 InfluxDB 1.x is written through its v1 `/write` endpoint; 2.x and 3.x through influxdb-client
 (`/api/v2/write`). Queries use InfluxQL (`/query`), which every version answers (2.x through
 DBRP mappings), so one set of dashboards serves them all.
+
+Errors come in two kinds: `InfluxUnavailable` (unreachable, 5xx: try again later) and
+`InfluxRejected` (4xx). Of the refusals, only `POINT_ERRORS` are about the points themselves
+(bad line protocol or field type: 400, body too large: 413, unprocessable: 422); the others
+(401, 403, 404, 429...) are about the server or our credentials, and retrying later can help.
+`write_isolating` bisects a refused batch to find the points that are refused on their own.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import logging
 import re
 import urllib.parse
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import urllib3
 
@@ -20,6 +26,7 @@ from posture.settings import InfluxSettings
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+POINT_ERRORS: Final = frozenset({400, 413, 422})
 
 
 class InfluxError(Exception):
@@ -58,9 +65,11 @@ class InfluxClient:
         if token:
             self._headers["Authorization"] = f"Token {token}"
         elif settings.username:
-            password = settings.password.get_secret_value() if settings.password else ""
+            password = settings.password_value() or ""
             self._headers.update(urllib3.make_headers(basic_auth=f"{settings.username}:{password}"))
+        self._token = token or ""
         self._v2: Any = None
+        self._v2_write: Any = None
 
     def close(self) -> None:
         self._http.clear()
@@ -132,14 +141,16 @@ class InfluxClient:
         from influxdb_client.rest import ApiException
 
         if self._v2 is None:
+            # retries=False (its default): the recorder's own loop retries, with backoff
             self._v2 = InfluxDBClient(
                 url=self.url,
-                token=self.settings.token_value() or "",
+                token=self._token,
                 org=self.settings.org,
                 timeout=int(self.settings.timeout_s * 1000),
             )
+            self._v2_write = self._v2.write_api(write_options=SYNCHRONOUS)
         try:
-            self._v2.write_api(write_options=SYNCHRONOUS).write(
+            self._v2_write.write(
                 bucket=self.settings.database, record=list(lines), write_precision=WritePrecision.MS
             )
         except ApiException as err:
@@ -172,6 +183,35 @@ class InfluxClient:
                         row["time"] = row["time"] / 1000.0
                     rows.append(row)
         return rows
+
+
+def write_isolating(influx: InfluxClient, lines: Sequence[str]) -> dict[int, str]:
+    """Write `lines`; if InfluxDB refuses the batch for its points, bisect to find which.
+
+    Returns the indexes of the lines refused on their own, with InfluxDB's reason; every other
+    line is written (some possibly twice, which overwrites). A 413 (body too large) splits the
+    batch the same way. Raises `InfluxUnavailable`, or `InfluxRejected` for a refusal that is
+    not about points (the caller retries both later).
+    """
+    refused: dict[int, str] = {}
+
+    def write(lo: int, hi: int) -> None:
+        try:
+            influx.write(lines[lo:hi])
+            return
+        except InfluxRejected as err:
+            if err.status not in POINT_ERRORS:
+                raise
+            if hi - lo == 1:
+                refused[lo] = str(err)
+                return
+        middle = (lo + hi) // 2
+        write(lo, middle)
+        write(middle, hi)
+
+    if lines:
+        write(0, len(lines))
+    return refused
 
 
 def _reason(err: BaseException) -> str:

@@ -1,10 +1,29 @@
-"""The recorder: MQTT events and metrics into InfluxDB, losing nothing and doubling nothing.
+"""The recorder: MQTT events, metrics and device reports into InfluxDB, losing nothing and
+doubling nothing.
 
-paho's network thread only puts messages on a queue; the recorder's own loop decodes them,
-batches the points by size and time, writes a batch, and only then acknowledges its messages
-(QoS 1, manual acknowledgement, persistent session). A message that is never acknowledged is
-delivered again, and since point times come from the records, writing it again overwrites the
-same point. Payloads that cannot be parsed go to the dead-letter topic with the reason.
+Three threads, each the only user of what it owns:
+
+- paho's network thread only turns each message into a `Received` record on a queue;
+- the recorder's loop (the caller of `run`) owns the MQTT client: it decodes messages into line
+  protocol, batches them by size and time, acknowledges them once their batch is written,
+  publishes dead letters and health reports;
+- one writer thread owns the InfluxDB client: it writes a batch while the loop builds the next,
+  retrying with capped, jittered backoff while InfluxDB is unavailable.
+
+Messages are acknowledged only after their points are written (QoS 1, manual acknowledgement,
+a persistent session with a fixed client id and a session expiry), so a message that is never
+acknowledged is delivered again; point times come from the records, so writing it again
+overwrites the same point.
+
+- Bounded memory: the broker sends at most `receive_maximum` unacknowledged messages (MQTT v5
+  Receive Maximum: three batches, the one being written, the one being built and room for paho
+  to read ahead), payloads over the contract's limit are cut to an excerpt on arrival, and QoS 0
+  messages (outside the contract) are dropped and counted while the recorder is full.
+- Points InfluxDB refuses on their own (bisected out of the batch) and payloads that break the
+  contract go to the dead-letter topic with the reason; the original is acknowledged only once
+  the broker has accepted the dead letter.
+- Acknowledgements go only to the connection a message arrived on: after a reconnect the broker
+  delivers unacknowledged messages again, under message ids of the new connection.
 """
 
 from __future__ import annotations
@@ -14,47 +33,58 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import paho.mqtt.client as paho
+from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from analytics.contract import PayloadError, decode, parse_gateway_topic, parse_wearer_topic
-from analytics.records import DeviceHealth, Event, MinuteMetrics
+from analytics.contract import MAX_PAYLOAD_BYTES, PayloadError, deadletter_topic, recorder_topic
 from posture.backoff import backoff_s
-from posture.mqtt import connect, make_client
+from posture.mqtt import BrokerError, connect, make_client
 from posture.settings import MqttSettings, RecorderSettings
 
-from .influx import InfluxClient, InfluxRejected, InfluxUnavailable
-from .schema import device_point, event_point, minute_point
+from .health import Health, RecorderStats, encode_health, encode_offline
+from .influx import InfluxClient, InfluxRejected, InfluxUnavailable, write_isolating
+from .mqttclient import LeanClient, ack_many
+from .translate import to_line
 
 log = logging.getLogger(__name__)
 
-CHANNEL_TYPES = {"event": Event, "metric": MinuteMetrics}
-DEADLETTER = "deadletter"
+__all__ = ["Received", "Recorder", "RecorderStats"]
+
+EXCERPT_BYTES = 2048  # of a payload, kept for the dead letter
+POLL_S = 0.002  # while messages flow, how long to let them gather before taking them
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One message as paho's network thread hands it over."""
+
+    topic: str
+    payload: bytes  # cut to EXCERPT_BYTES if `size` is over the contract's limit
+    size: int  # bytes on the wire
+    mid: int
+    qos: int
+    connection: int  # which connection it arrived on: acknowledgements go only there
+    at: float  # monotonic seconds of arrival
 
 
 @dataclass
-class RecorderStats:
-    """Counters since start."""
-
-    received: int = 0
-    written_messages: int = 0
-    written_points: int = 0
-    rejected: int = 0  # sent to the dead-letter topic
-    write_retries: int = 0
-
-
-@dataclass
-class _Pending:
-    messages: list[paho.MQTTMessage] = field(default_factory=list)
+class _Batch:
+    items: list[Received] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
-    first_at: float = 0.0
+    due: float = float("inf")  # monotonic time to write it, whatever its size
+
+
+Refused = dict[int, str]  # line index -> InfluxDB's reason
 
 
 class Recorder:
-    """Subscribes to every wearer's events and metrics and writes them to InfluxDB."""
+    """Subscribes to every wearer's events and metrics and every gateway's device reports."""
 
     def __init__(
         self,
@@ -63,22 +93,38 @@ class Recorder:
         settings: RecorderSettings,
         *,
         share_group: str | None = None,
-        sleep: Callable[[float], None] | None = None,
+        sleep: Callable[[float], object] | None = None,
         wall_clock: Callable[[], float] = time.time,
+        client_class: type[paho.Client] = LeanClient,
     ) -> None:
         self.mqtt_settings = mqtt_settings
         self.influx = influx
         self.settings = settings
-        self.share_group = share_group
+        self.share_group = share_group or settings.share_group or None
         self.stats = RecorderStats()
-        self._queue: queue.Queue[paho.MQTTMessage] = queue.Queue()
+        self.receive_maximum = min(65535, 3 * settings.batch_size)
+        self._queue: queue.SimpleQueue[Received] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait
         self._wall_clock = wall_clock
+        self._client_class = client_class  # paho.Client itself, to measure what LeanClient saves
         self._client: paho.Client | None = None
+        self._connection = 0
+        self._subscribed = threading.Event()
+        self._refused_subscriptions: list[str] = []
+        # PUBACKs of our dead letters (mid -> reason), from paho's thread. Not is_published():
+        # it raises for a message queued while disconnected, even once paho has delivered it.
+        self._acked: dict[int, ReasonCode] = {}
+        self._deadletters: deque[tuple[int, Received]] = deque()  # (mid, original)
+        self._batch = _Batch()
+        self._writing: tuple[_Batch, Future[Refused | None]] | None = None
+        self._database_ready = False  # the writer creates it (v1) before its first write
+        self._next_health = 0.0
         root = mqtt_settings.topic_root
-        self.deadletter_topic = f"{root}/{DEADLETTER}"
-        prefix = f"$share/{share_group}/" if share_group else ""
+        self.root = root
+        self.deadletter_topic = deadletter_topic(root)
+        self.health_topic = recorder_topic(root, settings.client_id)
+        prefix = f"$share/{self.share_group}/" if self.share_group else ""
         self.subscriptions = [
             f"{prefix}{root}/+/event",
             f"{prefix}{root}/+/metric",
@@ -86,178 +132,313 @@ class Recorder:
         ]
 
     def stop(self) -> None:
-        """Ask `run` to finish its current batch and return (safe from any thread)."""
+        """Ask `run` to write its current batch and return (safe from any thread and signal)."""
         self._stop.set()
 
+    def line(self, topic: str, payload: bytes) -> str:
+        """The line protocol this recorder writes for one message; raises `PayloadError`."""
+        return to_line(self.root, topic, payload)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
     def run(self, *, ready: threading.Event | None = None) -> RecorderStats:
-        """Record until `stop` is called. Raises `BrokerError` if the broker cannot be reached."""
-        client = make_client(self.mqtt_settings, self.settings.client_id, manual_ack=True)
+        """Record until `stop` is called.
+
+        Raises `BrokerError` if the broker cannot be reached or refuses the subscriptions.
+        """
+        will = (self.health_topic, encode_offline(self.settings.client_id, self._wall_clock()))
+        client = make_client(
+            self.mqtt_settings,
+            self.settings.client_id,
+            manual_ack=True,
+            will=will,
+            client_class=self._client_class,
+        )
+        client.max_queued_messages_set(0)  # dead letters wait in paho while disconnected
         client.on_connect = self._on_connect
-        client.on_message = lambda _c, _u, msg: self._queue.put(msg)
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
         connect(
             client,
             self.mqtt_settings,
             session_expiry_s=self.settings.session_expiry_s,
-            receive_maximum=min(65535, 2 * self.settings.batch_size),
+            receive_maximum=self.receive_maximum,
         )
         self._client = client
-        if ready is not None:
-            ready.set()
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="influx-writer")
         try:
-            self._ensure_database()
-            self._loop()
+            self._await_subscriptions()
+            log.info(
+                "recording client_id=%s subscriptions=%s batch=%d receive_maximum=%d",
+                self.settings.client_id,
+                ",".join(self.subscriptions),
+                self.settings.batch_size,
+                self.receive_maximum,
+            )
+            self._publish_health()  # "online": subscribed, messages will be kept for us
+            if ready is not None:
+                ready.set()
+            self._loop(writer)
+            self._publish_health(status="offline")
         finally:
+            self._stop.set()
+            writer.shutdown(wait=True)
             client.disconnect()
             client.loop_stop()
+        log.info("stopped %s", self._health("offline").to_log())
         return self.stats
 
-    def _ensure_database(self) -> None:
-        """Create the database, waiting for InfluxDB if it is not up yet."""
-        attempt = 0
-        while not self._stop.is_set():
-            try:
-                self.influx.ensure_database()
-                return
-            except InfluxUnavailable as err:
-                wait = backoff_s(attempt)
-                attempt += 1
-                log.warning("influx unavailable, retrying in %.1f s: %s", wait, err)
-                self._sleep(wait)
+    def _await_subscriptions(self) -> None:
+        timeout_s = self.mqtt_settings.connect_timeout_s
+        if not self._subscribed.wait(timeout_s):
+            raise BrokerError(f"the broker did not confirm the subscriptions within {timeout_s} s")
+        if self._refused_subscriptions:
+            raise BrokerError(
+                "the broker refused the subscriptions: " + "; ".join(self._refused_subscriptions)
+            )
+
+    # -- paho's network thread: only hand over ------------------------------------------------
 
     def _on_connect(
-        self, client: paho.Client, _u: object, _f: object, reason: object, _p: object
+        self,
+        client: paho.Client,
+        _u: object,
+        flags: paho.ConnectFlags,
+        reason: ReasonCode,
+        _p: object,
     ) -> None:
+        if reason.is_failure:
+            return
+        self._connection += 1
+        if self._connection > 1:
+            self.stats.reconnects += 1
+            log.warning("reconnected to the broker session_present=%s", flags.session_present)
         options = SubscribeOptions(qos=1)
         client.subscribe([(topic, options) for topic in self.subscriptions])
 
-    def _loop(self) -> None:
-        pending = _Pending()
-        while not self._stop.is_set():
-            timeout = self.settings.flush_interval_s
-            if pending.messages:
-                timeout = max(
-                    0.0, pending.first_at + self.settings.flush_interval_s - time.monotonic()
-                )
-            try:
-                msg = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                msg = None
-            if msg is not None:
-                self._take(msg, pending)
-            full = len(pending.lines) >= self.settings.batch_size
-            due = (
-                pending.messages
-                and time.monotonic() - pending.first_at >= self.settings.flush_interval_s
-            )
-            if full or due:
-                self._flush(pending)
-                pending = _Pending()
-        if pending.messages:
-            self._flush(pending)
+    def _on_subscribe(
+        self, _c: paho.Client, _u: object, _mid: int, reasons: list[ReasonCode], _p: object
+    ) -> None:
+        for topic, reason in zip(self.subscriptions, reasons, strict=False):
+            if reason.is_failure:
+                self._refused_subscriptions.append(f"{topic}: {reason}")
+                log.error("subscription refused topic=%s reason=%s", topic, reason)
+        self._subscribed.set()
 
-    def _take(self, msg: paho.MQTTMessage, pending: _Pending) -> None:
+    def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        if msg.qos == 0 and self._queue.qsize() >= self.receive_maximum:
+            self.stats.dropped += 1  # QoS 0 is outside the contract and outside the bound
+            return
+        payload = bytes(msg.payload)
+        size = len(payload)
+        if size > MAX_PAYLOAD_BYTES:
+            payload = payload[:EXCERPT_BYTES]
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:  # brokers refuse such topics; never trust that
+            topic = repr(msg._topic)[:200]
+        connection = self._connection
+        self._queue.put(
+            Received(topic, payload, size, msg.mid, msg.qos, connection, time.monotonic())
+        )
+
+    def _on_publish(
+        self, _c: paho.Client, _u: object, mid: int, reason: ReasonCode, _p: object
+    ) -> None:
+        self._acked[mid] = reason
+
+    # -- the recorder's loop ------------------------------------------------------------------
+
+    def _loop(self, writer: ThreadPoolExecutor) -> None:
+        self._next_health = time.monotonic() + self.settings.health_interval_s
+        busy = False
+        while not self._stop.is_set():
+            busy = self._gather(self._batch, busy=busy)
+            self._settle_deadletters()
+            self._settle(block=False)
+            batch = self._batch
+            full = len(batch.lines) >= self.settings.batch_size
+            if batch.items and (full or time.monotonic() >= batch.due):
+                self._settle(block=True)  # one batch in the writer at a time
+                self._writing = (batch, writer.submit(self._write, batch.lines))
+                self._batch = _Batch()
+            if time.monotonic() >= self._next_health:
+                self._publish_health()
+        # stopping: write what was taken (unless InfluxDB is down: then it stays unacknowledged)
+        self._settle(block=True)
+        if self._batch.items:
+            self._writing = (self._batch, writer.submit(self._write, self._batch.lines))
+            self._batch = _Batch()
+            self._settle(block=True)
+        deadline = time.monotonic() + 2.0  # let the broker confirm the last dead letters
+        self._settle_deadletters()
+        while self._deadletters and time.monotonic() < deadline:
+            time.sleep(0.01)
+            self._settle_deadletters()
+
+    def _gather(self, batch: _Batch, *, busy: bool) -> bool:
+        """Take messages into `batch` until it is full or none is waiting; True if any came."""
+        now = time.monotonic()
+        wake = min(batch.due, now + self.settings.flush_interval_s, self._next_health)
+        if self._writing is not None:
+            wake = min(wake, now + 10 * POLL_S)  # look at the write's outcome soon
+        get = self._queue.get
+        try:
+            if busy:  # let messages gather, then take them all: one thread switch, not one each
+                time.sleep(min(POLL_S, max(0.0, wake - now)))
+                item = get(block=False)
+            else:
+                item = get(timeout=max(0.0, wake - now))
+        except queue.Empty:
+            return False
+        batch_size = self.settings.batch_size
+        while True:
+            if not batch.items:
+                batch.due = time.monotonic() + self.settings.flush_interval_s
+            self._take(item, batch)
+            if len(batch.lines) >= batch_size:
+                return True
+            try:
+                item = get(block=False)
+            except queue.Empty:
+                return True
+
+    def _take(self, item: Received, batch: _Batch) -> None:
         self.stats.received += 1
         try:
-            line = self._line(msg.topic, bytes(msg.payload))
+            line = to_line(self.root, item.topic, item.payload, size=item.size)
         except PayloadError as err:
-            self._reject(msg, str(err))
+            self._reject(item, str(err))
             return
-        if not pending.messages:
-            pending.first_at = time.monotonic()
-        pending.messages.append(msg)
-        pending.lines.append(line)
+        batch.items.append(item)
+        batch.lines.append(line)
 
-    def _line(self, topic: str, payload: bytes) -> str:
-        root = self.mqtt_settings.topic_root
-        if topic.startswith(f"{root}/gateway/"):
-            gateway, _channel = parse_gateway_topic(root, topic)
-            health = decode(payload).record
-            if not isinstance(health, DeviceHealth):
-                raise PayloadError(f"a {type(health).__name__} payload on a device topic")
-            if health.gateway_id != gateway:
-                raise PayloadError(
-                    f"payload of gateway {health.gateway_id!r} on gateway {gateway!r}'s topic"
-                )
-            return str(device_point(health).to_line_protocol())
-        wearer, channel = parse_wearer_topic(root, topic)
-        expected = CHANNEL_TYPES.get(channel)
-        if expected is None:
-            raise PayloadError(f"channel {channel!r} is not recorded")
-        message = decode(payload)
-        record = message.record
-        if not isinstance(record, expected):
-            raise PayloadError(f"a {type(record).__name__} payload on a {channel} topic")
-        if record.wearer_id != wearer:
-            raise PayloadError(
-                f"payload for wearer {record.wearer_id!r} on wearer {wearer!r}'s topic"
-            )
-        if isinstance(record, Event):
-            point = event_point(record, team=message.team, site=message.site)
-        else:
-            assert isinstance(record, MinuteMetrics)
-            point = minute_point(record, team=message.team, site=message.site)
-        return str(point.to_line_protocol())
+    # -- writing (the writer thread) and settling (the loop) ----------------------------------
 
-    def _flush(self, pending: _Pending) -> None:
-        """Write a batch, retrying while InfluxDB is unavailable; then acknowledge it.
+    def _write(self, lines: list[str]) -> Refused | None:
+        """Write `lines` (in the writer thread), retrying while InfluxDB is unavailable.
 
-        If asked to stop while InfluxDB is down, the batch is left unacknowledged: the broker
-        keeps it in the persistent session and delivers it again to the next run.
+        Returns the lines InfluxDB refused on their own, or None if asked to stop first.
         """
         attempt = 0
         while True:
             try:
-                self.influx.write(pending.lines)
-                break
-            except InfluxUnavailable as err:
+                if not self._database_ready:
+                    self.influx.ensure_database()
+                    self._database_ready = True
+                return write_isolating(self.influx, lines)
+            except (InfluxUnavailable, InfluxRejected) as err:
                 if self._stop.is_set():
-                    log.warning(
-                        "stopping with unwritten batch=%d (left unacknowledged)", len(pending.lines)
-                    )
-                    return
-                wait = backoff_s(attempt)
+                    return None
+                wait = backoff_s(attempt, cap_s=self.settings.retry_max_s)
                 attempt += 1
                 self.stats.write_retries += 1
-                log.warning("influx unavailable, retrying in %.1f s: %s", wait, err)
+                if isinstance(err, InfluxRejected):  # credentials, permissions, no database
+                    log.error("influx refused the write, retrying in %.1f s: %s", wait, err)
+                    self._database_ready = err.status != 404  # v1: the database was dropped
+                else:
+                    log.warning("influx unavailable, retrying in %.1f s: %s", wait, err)
                 self._sleep(wait)
-            except InfluxRejected as err:
-                self._isolate(pending, err)
-                return
-        self._done(pending.messages, len(pending.lines))
 
-    def _isolate(self, pending: _Pending, err: InfluxRejected) -> None:
-        """A batch refused as a whole: write its points one by one, dead-letter the bad ones."""
-        log.warning("influx rejected batch=%d: %s", len(pending.lines), err)
-        for msg, line in zip(pending.messages, pending.lines, strict=True):
-            single = _Pending(messages=[msg], lines=[line])
+    def _settle(self, *, block: bool) -> None:
+        """Acknowledge (or dead-letter) the batch in the writer once its write is done."""
+        if self._writing is None:
+            return
+        batch, future = self._writing
+        while block and not future.done():
             try:
-                self.influx.write(single.lines)
-            except InfluxRejected as one:
-                self._reject(msg, f"InfluxDB refused the point: {one}")
-                continue
-            except InfluxUnavailable:
-                self._flush(single)
-                continue
-            self._done(single.messages, 1)
-
-    def _done(self, messages: list[paho.MQTTMessage], points: int) -> None:
+                future.result(timeout=max(0.01, self._next_health - time.monotonic()))
+            except TimeoutError:
+                self._publish_health()  # InfluxDB is down: keep reporting
+        if not future.done():
+            return
+        self._writing = None
+        refused = future.result()  # an unexpected error in the writer is raised here
+        if refused is None:
+            log.warning("stopping with unwritten batch=%d (left unacknowledged)", len(batch.lines))
+            return
+        connection = self._connection  # acknowledgements go only where the message came from
+        mids = []
+        for i, item in enumerate(batch.items):
+            if i in refused:
+                self._reject(item, f"InfluxDB refused the point: {refused[i]}")
+            elif item.qos and item.connection == connection:
+                mids.append(item.mid)
         assert self._client is not None
-        for msg in messages:
-            self._client.ack(msg.mid, msg.qos)
-        self.stats.written_messages += len(messages)
-        self.stats.written_points += points
-        log.debug("wrote points=%d", points)
+        ack_many(self._client, mids)
+        written = len(batch.items) - len(refused)
+        self.stats.written_messages += written
+        self.stats.written_points += written
+        log.debug("wrote points=%d", written)
 
-    def _reject(self, msg: paho.MQTTMessage, reason: str) -> None:
+    def _ack(self, item: Received) -> None:
+        if item.qos and item.connection == self._connection:
+            assert self._client is not None
+            self._client.ack(item.mid, item.qos)
+
+    def _reject(self, item: Received, reason: str) -> None:
+        """Publish a dead letter; the original is acknowledged once the broker has it."""
         assert self._client is not None
         self.stats.rejected += 1
-        log.info("dead-letter topic=%.120s reason=%s", msg.topic, reason)
+        log.debug("dead-letter topic=%.120s reason=%s", item.topic, reason)
         body = {
-            "topic": msg.topic[:512],
+            "v": 1,
+            "type": "deadletter",
+            "topic": item.topic[:512],
             "reason": reason[:500],
-            "size": len(msg.payload),
-            "payload": msg.payload[:2048].decode("utf-8", errors="replace"),
+            "size": item.size,
+            "payload": item.payload[:EXCERPT_BYTES].decode("utf-8", errors="replace"),
             "at": round(self._wall_clock(), 3),
         }
-        self._client.publish(self.deadletter_topic, json.dumps(body), qos=1)
-        self._client.ack(msg.mid, msg.qos)
+        info = self._client.publish(self.deadletter_topic, json.dumps(body), qos=1)
+        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
+            log.error("dead letter not published (%s): left unacknowledged", info.rc)
+            return
+        self._deadletters.append((info.mid, item))
+
+    def _settle_deadletters(self) -> None:
+        """Acknowledge the originals of dead letters the broker has accepted."""
+        letters = self._deadletters
+        while letters and letters[0][0] in self._acked:
+            mid, item = letters.popleft()
+            if self._acked.pop(mid).is_failure:
+                self.stats.deadletter_refused += 1
+                log.error(
+                    "broker refused the dead letter topic=%s: original left unacknowledged",
+                    self.deadletter_topic,
+                )
+                continue
+            self._ack(item)
+        if self._acked:  # forget what else was acknowledged (health reports), before ids wrap
+            pending = {mid for mid, _item in letters}
+            for mid in list(self._acked):
+                if mid not in pending:
+                    self._acked.pop(mid, None)
+
+    # -- health -------------------------------------------------------------------------------
+
+    def _health(self, status: str = "online") -> Health:
+        batches = [self._batch] if self._writing is None else [self._writing[0], self._batch]
+        held = self._queue.qsize() + len(self._deadletters) + sum(len(b.items) for b in batches)
+        arrivals = [b.items[0].at for b in batches if b.items]
+        if self._deadletters:
+            arrivals.append(self._deadletters[0][1].at)
+        lag = time.monotonic() - min(arrivals) if arrivals else 0.0
+        return Health(
+            recorder=self.settings.client_id,
+            status=status,
+            t_s=self._wall_clock(),
+            stats=self.stats,
+            held=held,
+            lag_s=lag,
+        )
+
+    def _publish_health(self, *, status: str = "online") -> None:
+        self._next_health = time.monotonic() + self.settings.health_interval_s
+        health = self._health(status)
+        log.info("health %s", health.to_log())
+        assert self._client is not None
+        info = self._client.publish(self.health_topic, encode_health(health), qos=0, retain=True)
+        if status == "offline" and info.rc == paho.MQTT_ERR_SUCCESS:
+            info.wait_for_publish(timeout=2.0)

@@ -121,6 +121,61 @@ def analyze(
 
 
 @app.command()
+def recorder(
+    client_id: Annotated[
+        str | None,
+        typer.Option(help="MQTT client id: the persistent session. One per running recorder."),
+    ] = None,
+    share_group: Annotated[
+        str | None,
+        typer.Option(help="Share one subscription with the group's other recorders (scale out)."),
+    ] = None,
+) -> None:
+    """Record MQTT events, metrics and device reports into InfluxDB until Ctrl-C or SIGTERM."""
+    import signal
+    import ssl
+
+    from pydantic import ValidationError
+
+    from dashboards.influx import InfluxClient
+    from dashboards.recorder import Recorder
+
+    from .mqtt import BrokerError
+    from .settings import RecorderSettings
+
+    s = settings()
+    changes = {"client_id": client_id, "share_group": share_group}
+    try:
+        chosen = RecorderSettings.model_validate(
+            s.recorder.model_dump() | {k: v for k, v in changes.items() if v is not None}
+        )
+        influx = InfluxClient(s.influx)
+    except ValidationError as err:
+        raise fail(f"invalid option: {err.errors()[0]['msg']}", code=2) from None
+    except (ConfigError, ValueError) as err:
+        raise fail(str(err), code=2) from None
+    if logging.getLogger().level > logging.INFO:  # lifecycle and health lines by default
+        logging.getLogger("dashboards.recorder").setLevel(logging.INFO)
+    service = Recorder(s.mqtt, influx, chosen)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _signum, _frame: service.stop())
+    try:
+        stats = service.run()
+    except ConfigError as err:
+        raise fail(str(err), code=2) from None
+    except BrokerError as err:
+        raise fail(str(err)) from None
+    except (OSError, ssl.SSLError) as err:  # a CA, certificate or key file that cannot be read
+        raise fail(f"mqtt TLS files: {err.strerror or err}", code=2) from None
+    finally:
+        influx.close()
+    console.print(
+        f"recorder stopped: received {stats.received}, wrote {stats.written_messages}, "
+        f"rejected {stats.rejected}, write retries {stats.write_retries}"
+    )
+
+
+@app.command()
 def demo(
     trace: Annotated[
         list[Path] | None,

@@ -28,9 +28,14 @@ def make_client(
     *,
     manual_ack: bool = False,
     will: tuple[str, bytes] | None = None,
+    client_class: type[paho.Client] = paho.Client,
 ) -> paho.Client:
-    """An MQTT v5 client with credentials, TLS and (optionally) a retained last will."""
-    client = paho.Client(
+    """An MQTT v5 client with credentials, TLS and (optionally) a retained last will.
+
+    Raises `OSError` (or `ssl.SSLError`) if a configured CA, certificate or key file cannot be
+    read; a password file that cannot be read is a `ConfigError`.
+    """
+    client = client_class(
         callback_api_version=CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=MQTTProtocolVersion.MQTTv5,
@@ -42,6 +47,10 @@ def make_client(
         context = ssl.create_default_context(
             cafile=str(settings.ca_file) if settings.ca_file else None
         )
+        if settings.cert_file is not None:
+            context.load_cert_chain(
+                str(settings.cert_file), str(settings.key_file) if settings.key_file else None
+            )
         client.tls_set_context(context)
     if will is not None:
         client.will_set(will[0], will[1], qos=1, retain=True)

@@ -8,6 +8,7 @@ to someone else), and stopped (or killed, for fault tests) on request.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import http.client
 import logging
 import shutil
@@ -152,6 +153,7 @@ class Influxd(Server):
 
 MOSQUITTO_CONF = """\
 listener {port} 127.0.0.1
+user {user}
 allow_anonymous true
 persistence true
 persistence_location {workdir}/
@@ -177,12 +179,19 @@ bind-address = "127.0.0.1:{rpc_port}"
 [http]
   bind-address = "127.0.0.1:{port}"
   log-enabled = false
-  max-body-size = 0
+  max-body-size = {max_body_size}
+  auth-enabled = {auth}
 [monitor]
   store-enabled = false
 [continuous_queries]
   enabled = false
 """
+
+
+def run_as() -> str:
+    """mosquitto's `user` option: started as root, it would otherwise switch to the user
+    `mosquitto`, which cannot write its log and persistence in our private directory."""
+    return getpass.getuser()
 
 
 def mosquitto(workdir: Path, *, extra_conf: str = "", port: int | None = None) -> Mosquitto:
@@ -192,7 +201,9 @@ def mosquitto(workdir: Path, *, extra_conf: str = "", port: int | None = None) -
     for _attempt in range(3):
         chosen = port or free_port()
         conf = workdir / "mosquitto.conf"
-        conf.write_text(MOSQUITTO_CONF.format(port=chosen, workdir=workdir) + extra_conf)
+        conf.write_text(
+            MOSQUITTO_CONF.format(port=chosen, workdir=workdir, user=run_as()) + extra_conf
+        )
         server = Mosquitto("mosquitto", [str(binary), "-c", str(conf)], chosen, workdir)
         try:
             server.start()
@@ -204,14 +215,26 @@ def mosquitto(workdir: Path, *, extra_conf: str = "", port: int | None = None) -
     raise AssertionError("unreachable")
 
 
-def influxd(workdir: Path) -> Influxd:
-    """A started private influxd in `workdir` (created), on free ports."""
+def influxd(workdir: Path, *, max_body_size: int = 0, auth: bool = False) -> Influxd:
+    """A started private influxd in `workdir` (created), on free ports.
+
+    `max_body_size` limits a write's body (bytes, 0: no limit; InfluxDB answers 413 past it);
+    `auth` turns authentication on (the first user, an admin, may be created without it).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     binary = find_binary("influxd")
     for _attempt in range(3):
         port, rpc_port = free_port(), free_port()
         conf = workdir / "influxdb.conf"
-        conf.write_text(INFLUXD_CONF.format(port=port, rpc_port=rpc_port, workdir=workdir))
+        conf.write_text(
+            INFLUXD_CONF.format(
+                port=port,
+                rpc_port=rpc_port,
+                workdir=workdir,
+                max_body_size=max_body_size,
+                auth=str(auth).lower(),
+            )
+        )
         server = Influxd(
             "influxd", [str(binary), "-config", str(conf)], port, workdir, probe_s=30.0
         )

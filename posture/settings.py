@@ -49,7 +49,9 @@ class MqttSettings(_Section):
     password: SecretStr | None = None
     password_file: Path | None = None
     tls: bool = False
-    ca_file: Path | None = None
+    ca_file: Path | None = None  # CA bundle for the broker's certificate (system CAs if unset)
+    cert_file: Path | None = None  # client certificate, when the broker asks for one
+    key_file: Path | None = None
     topic_root: str = "posture/v1"
     keepalive_s: int = Field(30, ge=5, le=3600)
     connect_timeout_s: float = Field(10.0, gt=0)
@@ -69,20 +71,36 @@ class InfluxSettings(_Section):
     token_file: Path | None = None
     username: str | None = None  # v1 only
     password: SecretStr | None = None
+    password_file: Path | None = None
     timeout_s: float = Field(10.0, gt=0)
     retention: str = ""  # e.g. "365d"; empty keeps data forever
 
     def token_value(self) -> str | None:
         return _secret(self.token, self.token_file, "influx.token_file")
 
+    def password_value(self) -> str | None:
+        return _secret(self.password, self.password_file, "influx.password_file")
+
 
 class RecorderSettings(_Section):
-    """The MQTT -> InfluxDB recorder."""
+    """The MQTT -> InfluxDB recorder.
+
+    Each running recorder needs its own `client_id` (its persistent session on the broker);
+    recorders with the same `share_group` share one subscription (MQTT v5 `$share/...`).
+    """
 
     client_id: str = "posture-recorder"
-    batch_size: int = Field(500, ge=1, le=50_000)
+    batch_size: int = Field(1000, ge=1, le=50_000)
     flush_interval_s: float = Field(1.0, gt=0, le=60)
     session_expiry_s: int = Field(12 * 3600, ge=60)
+    share_group: str = ""  # e.g. "recorders": scale out over several recorders
+    health_interval_s: float = Field(60.0, gt=0)
+    retry_max_s: float = Field(30.0, gt=0, le=600)  # longest wait between write retries
+
+    @field_validator("share_group")
+    @classmethod
+    def _valid_group(cls, value: str) -> str:
+        return check_id(value, what="share group") if value else value
 
 
 class SensorSettings(_Section):

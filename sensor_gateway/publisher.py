@@ -4,6 +4,11 @@ QoS 1 throughout; the gateway's status is retained, with a retained "offline" la
 publish return code is checked, and the number of messages not yet acknowledged by the broker is
 bounded: past `max_inflight`, publishing waits for the oldest (back-pressure), so a broker
 outage slows the gateway down instead of losing or piling up messages without limit.
+
+Acknowledgements are read from paho's `on_publish` (message id and reason code), not from
+`MQTTMessageInfo.is_published()`: that raises for a message queued while disconnected (rc
+NO_CONN) even after paho delivered it, and reports a message the broker refused (MQTT v5 PUBACK
+"Not authorized", e.g. by its ACL) as published. A refusal raises `BrokerError`.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 from typing import Protocol
 
 import paho.mqtt.client as paho
+from paho.mqtt.reasoncodes import ReasonCode
 
 from analytics.contract import (
     encode_device,
@@ -60,13 +66,20 @@ class MqttPublisher:
         self.max_inflight = max_inflight
         self.stall_timeout_s = stall_timeout_s
         self.published = 0
-        self._inflight: collections.deque[paho.MQTTMessageInfo] = collections.deque()
+        self._inflight: collections.deque[tuple[int, str]] = collections.deque()  # (mid, topic)
+        self._acked: dict[int, ReasonCode] = {}  # mid -> PUBACK reason, from paho's thread
         self._status_topic = gateway_topic(settings.topic_root, gateway_id)
         self._client = make_client(
             settings,
             f"posture-gateway-{gateway_id}",
             will=(self._status_topic, self._status("offline")),
         )
+        self._client.on_publish = self._on_publish
+
+    def _on_publish(
+        self, _c: paho.Client, _u: object, mid: int, reason: ReasonCode, _p: object
+    ) -> None:
+        self._acked[mid] = reason
 
     def _status(self, status: str) -> bytes:
         return json.dumps({"v": 1, "type": "status", "status": status}).encode()
@@ -109,25 +122,31 @@ class MqttPublisher:
             self._wait_oldest(max(0.0, deadline - time.monotonic()))
 
     def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        while self._inflight and self._inflight[0].is_published():
-            self._inflight.popleft()
+        while self._inflight and self._inflight[0][0] in self._acked:
+            self._take_oldest()
         while len(self._inflight) >= self.max_inflight:
             self._wait_oldest(self.stall_timeout_s)
         info = self._client.publish(topic, payload, qos=1, retain=retain)
         # NO_CONN: paho keeps QoS 1 messages and sends them after it reconnects
         if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
             raise BrokerError(f"publish to {topic} failed: {paho.error_string(info.rc)}")
-        self._inflight.append(info)
+        self._inflight.append((info.mid, topic))
         self.published += 1
 
     def _wait_oldest(self, timeout_s: float) -> None:
-        oldest = self._inflight[0]
+        mid = self._inflight[0][0]
         deadline = time.monotonic() + timeout_s
-        while not oldest.is_published():
+        while mid not in self._acked:
             if time.monotonic() > deadline:
                 raise BrokerError(
                     f"MQTT broker at {self.settings.host}:{self.settings.port} has not "
                     f"acknowledged {len(self._inflight)} message(s) for {timeout_s:g} s"
                 )
             time.sleep(0.005)
-        self._inflight.popleft()
+        self._take_oldest()
+
+    def _take_oldest(self) -> None:
+        mid, topic = self._inflight.popleft()
+        reason = self._acked.pop(mid)
+        if reason.is_failure:
+            raise BrokerError(f"the MQTT broker refused the message to {topic}: {reason}")

@@ -10,14 +10,34 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analytics.contract import (
+    RESERVED_IDS,
+    VALUE_TYPES,
     PayloadError,
+    deadletter_topic,
     decode,
+    decode_state,
+    decode_status,
+    encode_device,
     encode_event,
     encode_minute,
+    encode_state,
+    encode_status,
+    gateway_topic,
+    parse_gateway_topic,
     parse_wearer_topic,
+    recorder_topic,
     wearer_topic,
 )
 from analytics.offline import analyze
+from analytics.records import (
+    DeviceHealth,
+    Event,
+    EventKind,
+    MinuteMetrics,
+    Placement,
+    Posture,
+    WearerState,
+)
 from sensor_gateway.simulator import simulate_day
 
 
@@ -116,3 +136,139 @@ def test_arbitrary_json_values_decode_or_raise_payload_error(value: object) -> N
     ):
         with contextlib.suppress(PayloadError):
             decode(json.dumps(wrapped).encode())
+
+
+# -- the whole contract: every payload type round-trips, topics and reserved ids ---------------
+
+IDS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,15}", fullmatch=True).filter(
+    lambda s: s not in RESERVED_IDS
+)
+TIMES = st.floats(min_value=1e9, max_value=2e9).map(lambda t: round(t, 3))
+PRINTABLE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=30)
+
+
+def _value(kind: type) -> st.SearchStrategy[object]:
+    if kind is float:
+        return st.floats(min_value=-1e9, max_value=1e9, allow_nan=False)
+    if kind is int:
+        return st.integers(0, 10**6)
+    if kind is bool:
+        return st.booleans()
+    return PRINTABLE.filter(str.isprintable)
+
+
+EVENTS = st.builds(
+    lambda wearer, kind, start, length, values: Event(
+        wearer, kind, start, round(start + length, 3), values
+    ),
+    IDS,
+    st.sampled_from(EventKind),
+    TIMES,
+    st.floats(min_value=0, max_value=86400).map(lambda s: round(s, 3)),
+    st.fixed_dictionaries({}, optional={k: _value(t) for k, t in VALUE_TYPES.items()}),
+)
+
+
+@given(EVENTS, st.sampled_from(["", "t1"]), st.sampled_from(["", "hq.2"]))
+def test_any_event_round_trips(event: Event, team: str, site: str) -> None:
+    message = decode(encode_event(event, team=team, site=site))
+    assert message.record == event
+    assert (message.team, message.site) == (team, site)
+
+
+@given(
+    st.lists(st.integers(0, 60), min_size=6, max_size=6).filter(lambda xs: sum(xs) == 60)
+    | st.permutations([60, 0, 0, 0, 0, 0]),
+    st.none() | st.floats(-90, 90),
+    st.integers(0, 60),
+)
+def test_any_minute_round_trips(seconds: list[int], flexion: float | None, slouch: int) -> None:
+    minute = MinuteMetrics(
+        wearer_id="w1",
+        start_s=1_790_000_040.0,
+        posture_s=dict(zip(Posture, seconds, strict=True)),
+        slouch_s=slouch,
+        flexion_mean_deg=flexion,
+        flexion_max_deg=flexion,
+        band_s=(60, 0, 0),
+        enmo_mg=12.5,
+        steps=3,
+    )
+    assert decode(encode_minute(minute)).record == minute
+
+
+@given(
+    st.builds(
+        DeviceHealth,
+        gateway_id=IDS,
+        sensor_id=IDS,
+        wearer_id=IDS,
+        placement=st.sampled_from(Placement),
+        profile=st.sampled_from(["microbit", "thingy52", "polar_h10"]),
+        t_s=TIMES,
+        connected=st.booleans(),
+        battery_pct=st.none() | st.integers(0, 100),
+        rssi_dbm=st.none() | st.integers(-120, 0),
+        samples=st.integers(0, 2**40),
+        lost=st.integers(0, 2**20),
+        reconnects=st.integers(0, 1000),
+    )
+)
+def test_any_device_report_round_trips(health: DeviceHealth) -> None:
+    assert decode(encode_device(health)).record == health
+
+
+@given(
+    st.builds(
+        WearerState,
+        wearer_id=IDS,
+        t_s=TIMES,
+        posture=st.sampled_from(Posture),
+        posture_since_s=TIMES,
+        sitting_since_s=st.none() | TIMES,
+        calibrated=st.booleans(),
+    )
+)
+def test_any_state_round_trips(state: WearerState) -> None:
+    assert decode_state(encode_state(state, team="t1")) == state
+
+
+@pytest.mark.parametrize("status", ["online", "offline"])
+def test_gateway_status_round_trips(status: str) -> None:
+    assert decode_status(encode_status(status)) == status
+    # the foundation's publisher wrote it with spaces; that is the same payload
+    assert decode_status(json.dumps({"v": 1, "type": "status", "status": status}).encode())
+
+
+@pytest.mark.parametrize(
+    ("decoder", "payload", "reason"),
+    [
+        (decode_state, encode_status("online"), "is not 'state'"),
+        (decode_state, b'{"v":1,"type":"state","posture":"dancing"}', "unknown posture"),
+        (decode_status, b'{"v":1,"type":"status","status":"asleep"}', "unknown gateway status"),
+        (decode_status, b'{"v":2,"type":"status","status":"online"}', "schema version"),
+    ],
+)
+def test_state_and_status_payloads_are_checked(decoder, payload: bytes, reason: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PayloadError, match=reason):
+        decoder(payload)
+
+
+def test_topics_of_the_contract() -> None:
+    root = "posture/v1"
+    assert gateway_topic(root, "gw1", "device") == "posture/v1/gateway/gw1/device"
+    assert parse_gateway_topic(root, "posture/v1/gateway/gw1/status") == ("gw1", "status")
+    assert deadletter_topic(root) == "posture/v1/deadletter"
+    assert recorder_topic(root, "posture-recorder") == "posture/v1/recorder/posture-recorder/health"
+    assert recorder_topic(root, "rec/1 #") == "posture/v1/recorder/rec_1__/health"
+    for reserved in sorted(RESERVED_IDS):
+        with pytest.raises(ValueError, match="reserved"):
+            wearer_topic(root, reserved, "event")
+        with pytest.raises(PayloadError):
+            parse_wearer_topic(root, f"{root}/{reserved}/event")
+
+
+@pytest.mark.parametrize("text", ["line\nbreak", "tab\there", "\x00", "\ud800"])
+def test_event_strings_must_be_printable(text: str) -> None:
+    with pytest.raises(PayloadError, match="control or unprintable"):
+        decode(_event(values={"posture": text}))
