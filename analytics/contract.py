@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .params import clock_minutes
 from .records import (
     DeviceHealth,
     Event,
@@ -525,3 +526,65 @@ def _device(data: Mapping[str, Any]) -> DeviceHealth:
         lost=_count(data, "lost", hi=2**53),
         reconnects=_count(data, "reconnects", hi=2**31),
     )
+
+
+# -- wearer commands (`<root>/<wearer>/cmd`) -------------------------------------------------------
+
+COMMANDS: Final = ("snooze", "dnd", "calibrate", "quiet_hours")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A wearer's command to the gateway: snooze nudges, do-not-disturb, calibrate, quiet hours."""
+
+    wearer_id: str
+    name: str  # one of COMMANDS
+    minutes: float = 0.0  # snooze: for how long
+    on: bool = False  # dnd: on or off
+    spans: tuple[tuple[str, str], ...] = ()  # quiet_hours: ("HH:MM", "HH:MM") pairs; () = none
+
+    def __post_init__(self) -> None:
+        if self.name not in COMMANDS:
+            raise ValueError(f"unknown command {self.name!r} (one of {', '.join(COMMANDS)})")
+
+
+def encode_command(command: Command) -> bytes:
+    body: dict[str, Any] = {"cmd": command.name}
+    if command.name == "snooze":
+        body["minutes"] = command.minutes
+    elif command.name == "dnd":
+        body["on"] = command.on
+    elif command.name == "quiet_hours":
+        body["spans"] = [list(span) for span in command.spans]
+    return _json(_envelope("cmd", command.wearer_id, "", "") | body)
+
+
+def decode_command(payload: bytes) -> Command:
+    """A command from its payload; raises `PayloadError`."""
+    data = _load(payload)
+    if data.get("type") != "cmd":
+        raise PayloadError(f"payload type {str(data.get('type'))[:40]!r}, expected 'cmd'")
+    name = _field(data, "cmd", str)
+    if name not in COMMANDS:
+        raise PayloadError(f"unknown command {name[:40]!r}")
+    wearer = _wearer(data)
+    if name == "snooze":
+        return Command(wearer, name, minutes=_number(data, "minutes", lo=1.0, hi=24 * 60.0))
+    if name == "dnd":
+        return Command(wearer, name, on=_field(data, "on", bool))
+    if name == "quiet_hours":
+        raw = _field(data, "spans", list)
+        if len(raw) > 8 or not all(
+            isinstance(s, list)
+            and len(s) == 2
+            and all(isinstance(x, str) and len(x) <= 5 for x in s)
+            for s in raw
+        ):
+            raise PayloadError('field \'spans\' must be at most 8 ["HH:MM", "HH:MM"] pairs')
+        try:
+            for start, end in raw:
+                clock_minutes(start), clock_minutes(end)
+        except ValueError as err:
+            raise PayloadError(str(err)) from None
+        return Command(wearer, name, spans=tuple((s[0], s[1]) for s in raw))
+    return Command(wearer, name)

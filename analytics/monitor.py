@@ -9,7 +9,7 @@ depends only on the samples and their timestamps, never on how they were chunked
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -137,6 +137,13 @@ class WearerMonitor:
     def dnd(self, on: bool, t_s: float | None = None) -> None:
         """Do-not-disturb on or off from `t_s` on."""
         self._nudger.schedule.dnd(self._now(t_s), on=on)
+
+    def quiet_hours(self, spans: Sequence[tuple[str, str]], t_s: float | None = None) -> None:
+        """From `t_s` on, no nudges in these daily ("HH:MM", "HH:MM") spans (wearer's zone).
+
+        Replaces the configured quiet hours; an empty list removes them. Raises ValueError.
+        """
+        self._nudger.schedule.quiet_hours(self._now(t_s), spans)
 
     # -- data -----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ stamped with data time too, so the same data and commands always give the same n
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -42,7 +43,10 @@ class Schedule:
         self._work = (
             tuple(clock_minutes(x) for x in policy.working_hours) if policy.working_hours else None
         )
-        self._quiet = [tuple(clock_minutes(x) for x in q) for q in policy.quiet_hours]
+        initial = [_span(q) for q in policy.quiet_hours]
+        self._quiet: list[tuple[float, list[tuple[int, int]]]] = [
+            (-_NEVER, initial)
+        ]  # (from, spans)
         self._snoozes: list[tuple[float, float]] = []  # (from, until)
         self._dnd: list[tuple[float, bool]] = []  # (from, on), sorted
 
@@ -51,6 +55,12 @@ class Schedule:
 
     def dnd(self, start_s: float, *, on: bool) -> None:
         bisect.insort(self._dnd, (start_s, on))
+
+    def quiet_hours(self, start_s: float, spans: Sequence[tuple[str, str]]) -> None:
+        """From `start_s` on, these quiet hours ("HH:MM" pairs) replace the ones before."""
+        parsed = [_span(q) for q in spans]
+        i = bisect.bisect_right([t for t, _ in self._quiet], start_s)
+        self._quiet.insert(i, (start_s, parsed))
 
     def next_allowed(self, t_s: float) -> float:
         """The first time at or after `t_s` when a nudge may be given (inf: never)."""
@@ -74,7 +84,8 @@ class Schedule:
             return later[0] if later else _NEVER
         local = datetime.fromtimestamp(t_s, UTC).astimezone(self.zone)
         minute = local.hour * 60 + local.minute + local.second / 60.0
-        for lo, hi in self._quiet:
+        spans = self._quiet[bisect.bisect_right([t for t, _ in self._quiet], t_s) - 1][1]
+        for lo, hi in spans:
             inside = lo <= minute < hi if lo <= hi else minute >= lo or minute < hi
             if inside:
                 return self._at(local, hi)
@@ -99,6 +110,13 @@ class Schedule:
             if target > local and target.weekday() in self.policy.working_days:
                 return target.timestamp()
         return _NEVER
+
+
+def _span(pair: Sequence[str]) -> tuple[int, int]:
+    """("HH:MM", "HH:MM") as minutes after midnight; raises ValueError."""
+    if len(pair) != 2:
+        raise ValueError(f"quiet hours must be (start, end) pairs, got {pair!r}")
+    return clock_minutes(pair[0]), clock_minutes(pair[1])
 
 
 @dataclass(slots=True)

@@ -43,7 +43,9 @@ class NullSink:
     def publish_output(self, wearer_id: str, output: Output) -> None:
         pass
 
-    def publish_state(self, state: WearerState) -> None:
+    def publish_state(
+        self, state: WearerState, *, sitting_today_s: float, battery_pct: int | None
+    ) -> None:
         pass
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from analytics.contract import check_id
+from analytics.contract import Command, check_id
 from analytics.records import Placement
 
 from .settings import ConfigError, Settings, load_settings
@@ -57,6 +57,8 @@ def main(
     """Load the configuration once, before any command runs."""
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if verbose < 2:  # Bumble's emulated controllers warn about every packet in flight at shutdown
+        logging.getLogger("bumble").setLevel(logging.ERROR)
     try:
         _State.settings = load_settings(config)
     except ConfigError as err:
@@ -188,7 +190,8 @@ def demo(
     ] = 8.5,
     seed: Annotated[int, typer.Option(help="Seed of the simulated day.")] = 1234,
     speed: Annotated[
-        float, typer.Option(min=0, help="Multiple of real time; 0 = as fast as possible.")
+        float,
+        typer.Option(min=0, help="Multiple of real time; 0 = chosen to finish in about a minute."),
     ] = 0.0,
     external: Annotated[
         bool,
@@ -196,8 +199,11 @@ def demo(
             "--external", help="Use the configured broker and InfluxDB instead of private ones."
         ),
     ] = False,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for the wearers' HTML reports.")
+    ] = Path("demo-reports"),
 ) -> None:
-    """Run the whole pipeline with no hardware and print the summary read back from InfluxDB."""
+    """The whole product with no hardware: virtual sensors, gateway, recorder, InfluxDB, reports."""
     from dashboards.influx import InfluxError
     from sensor_gateway.traces import TraceError
 
@@ -211,8 +217,9 @@ def demo(
             trace_paths=trace or [],
             hours=hours,
             seed=seed,
-            speed=speed,
+            speed=speed or None,
             external=external,
+            out_dir=out,
             console=console,
         )
     except (TraceError, BrokerError, InfluxError, ServerError) as err:
@@ -497,6 +504,7 @@ def gateway(
                 radio=radio,
                 timebase=timebase,
                 seconds=seconds,
+                publisher=publisher,
             )
         for key, stats in running.stats.items():
             console.print(
@@ -515,6 +523,101 @@ def gateway(
         _run_radio(main())
     finally:
         publisher.close()
+
+
+@app.command()
+def run(
+    virtual: VirtualOption = None,
+    speed: SpeedOption = 1.0,
+    seconds: Annotated[
+        float | None, typer.Option(min=0.1, help="Stop after this long (default: run until ^C).")
+    ] = None,
+) -> None:
+    """Gateway and recorder in one process: a single-machine deployment (use --config)."""
+    from dashboards.influx import InfluxClient
+    from dashboards.recorder import Recorder
+
+    from .mqtt import BrokerError
+    from .pipeline import RecorderThread
+
+    influx = InfluxClient(settings().influx)
+    recorder = RecorderThread(Recorder(settings().mqtt, influx, settings().recorder))
+    try:
+        recorder.start()
+    except BrokerError as err:
+        raise fail(str(err)) from None
+    try:
+        gateway(virtual=virtual, speed=speed, seconds=seconds)
+    finally:
+        stats = recorder.stop()
+        influx.close()
+        console.print(
+            f"recorder: {stats.written_messages} messages written, {stats.rejected} rejected",
+            highlight=False,
+        )
+
+
+@app.command()
+def cmd(
+    command: Annotated[str, typer.Argument(help="snooze, dnd, calibrate or quiet-hours.")],
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(help="snooze MINUTES | dnd on|off | quiet-hours HH:MM-HH:MM ... | none"),
+    ] = None,
+    wearer: Annotated[str, typer.Option("--wearer", "-w", help="The wearer's pseudonym.")] = "",
+) -> None:
+    """Send a wearer's command to the gateway: snooze, do-not-disturb, calibrate, quiet hours."""
+    from analytics.contract import encode_command, wearer_topic
+
+    from .mqtt import BrokerError, publish_once
+
+    try:
+        parsed = _parse_command(wearer, command, args or [])
+    except ValueError as err:
+        raise fail(str(err), code=2) from None
+    topic = wearer_topic(settings().mqtt.topic_root, parsed.wearer_id, "cmd")
+    try:
+        publish_once(settings().mqtt, topic, encode_command(parsed))
+    except BrokerError as err:
+        raise fail(str(err)) from None
+    console.print(f"sent {parsed.name} to {parsed.wearer_id}", highlight=False)
+
+
+def _parse_command(wearer: str, name: str, args: list[str]) -> Command:
+    """A `Command` from the command line's words; raises ValueError with a one-line reason."""
+    from analytics.contract import check_id
+    from analytics.params import clock_minutes
+
+    check_id(wearer, what="wearer id (--wearer)")
+    name = name.replace("-", "_")
+    if name == "snooze":
+        if (
+            len(args) != 1
+            or not args[0].replace(".", "", 1).isdigit()
+            or not 1 <= float(args[0]) <= 1440
+        ):
+            raise ValueError("snooze takes the minutes, 1 to 1440: posture cmd snooze 30 -w W")
+        return Command(wearer, name, minutes=float(args[0]))
+    if name == "dnd":
+        if args not in (["on"], ["off"]):
+            raise ValueError("dnd takes on or off: posture cmd dnd on -w W")
+        return Command(wearer, name, on=args[0] == "on")
+    if name == "calibrate":
+        if args:
+            raise ValueError("calibrate takes no arguments")
+        return Command(wearer, name)
+    if name == "quiet_hours":
+        spans: list[tuple[str, str]] = []
+        for word in [] if args == ["none"] else args:
+            start, sep, end = word.partition("-")
+            clock_minutes(start), clock_minutes(end)
+            if not sep:
+                raise ValueError(f"quiet hours are HH:MM-HH:MM, got {word!r}")
+            spans.append((start, end))
+        if not args:
+            raise ValueError("quiet-hours takes HH:MM-HH:MM spans, or none to clear them")
+        return Command(wearer, name, spans=tuple(spans))
+    raise ValueError(f"unknown command {name!r}: snooze, dnd, calibrate or quiet-hours")
 
 
 if __name__ == "__main__":

@@ -1,45 +1,83 @@
-"""`posture demo`: the whole pipeline on this machine, with no hardware.
+"""`posture demo`: the whole product on this machine, with no hardware.
 
-Private mosquitto and influxd start in a temporary directory on free ports; a simulated office
-day (or the recordings given) streams through the edge analytics, MQTT and the recorder into
-InfluxDB; the summary printed at the end is read back from InfluxDB.
+Private mosquitto and influxd start in a temporary directory on free ports (unless `--external`
+uses the configured ones); the recorder runs as its own process (`posture recorder`); virtual
+sensors of several profiles stream a simulated office day (or the recordings given), in their
+profiles' byte formats and accelerated, over Bumble's virtual link into the real gateway with
+its edge analytics; the live view shows each wearer's posture, sitting bout, trunk flexion and
+nudges; at the end each wearer's day is read back from InfluxDB, summarised and written as an
+HTML report. Everything started is stopped again, also on errors and Ctrl-C.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import tempfile
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from analytics.records import Placement, Trace, WearerState
+from analytics.records import Placement, Trace
 from analytics.summary import summarise
 from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records
+from dashboards.report import NoData, from_influx, write
+from sensor_gateway.gateway import Gateway, SensorAssignment
+from sensor_gateway.profiles import get_profile
+from sensor_gateway.publisher import MqttPublisher
+from sensor_gateway.radio import Radio
+from sensor_gateway.runner import serve
 from sensor_gateway.service import SensorKey
 from sensor_gateway.simulator import simulate_day
+from sensor_gateway.timebase import TimeBase
 from sensor_gateway.traces import read_trace
+from sensor_gateway.virtual import VirtualRadio, VirtualSensor
 
 from . import servers
-from .pipeline import run_pipeline
+from .recorder_process import RecorderProcess
 from .render import day_strip, duration, summary_table
 from .settings import InfluxSettings, MqttSettings, Settings
 
 log = logging.getLogger(__name__)
+
+# Who wears what in the simulated day: one wearer with a trunk and a thigh sensor, two trunk only.
+DAY_SENSORS = (
+    ("w01", Placement.TRUNK, "polar_h10"),
+    ("w01", Placement.THIGH, "generic"),
+    ("w02", Placement.TRUNK, "generic"),
+    ("w03", Placement.TRUNK, "polar_h10"),
+)
+# Recordings take the profiles in turn; 1-sample-per-notification ones cost the most radio time.
+RECORDING_PROFILES = ("microbit", "thingy52", "witmotion", "metamotion", "polar_h10", "generic")
+NOTIFICATIONS_PER_S = 2500.0  # what the virtual radio carries comfortably on this kind of machine
+STREAM_S = 75.0  # aim: the data stream in about this long
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoints:
     mqtt: MqttSettings
     influx: InfluxSettings
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSensor:
+    key: SensorKey
+    profile: str
+    trace: Trace
+
+    @property
+    def per_notification(self) -> int:
+        return {"polar_h10": 39, "generic": 40}.get(self.profile, 1)
 
 
 @contextlib.contextmanager
@@ -68,47 +106,134 @@ def private_servers(workdir: Path, settings: Settings) -> Iterator[Endpoints]:
         broker.stop()
 
 
-def anchor(day: datetime | None = None, *, at: time = time(8, 0)) -> float:
-    """Unix time of `at` (local) on `day` (today by default): where a replay starts."""
-    day = day or datetime.now().astimezone()
-    return datetime.combine(day.date(), at, tzinfo=day.tzinfo).timestamp()
+def day_start(zone: ZoneInfo) -> float:
+    """Unix time of 08:00 today in `zone`: where the simulated day (or a replay) begins."""
+    today = datetime.now(zone).date()
+    return datetime(today.year, today.month, today.day, 8, 0, tzinfo=zone).timestamp()
 
 
-def demo_traces(
-    trace_paths: list[Path], *, hours: float, seed: int, console: Console
-) -> dict[SensorKey, Trace]:
-    """The simulated day (trunk and thigh of wearer `w01`), or each recording as a wearer."""
-    start = anchor()
+def demo_sensors(
+    trace_paths: list[Path], *, hours: float, seed: int, start_s: float, console: Console
+) -> list[DemoSensor]:
+    """The simulated office day of DAY_SENSORS, or each recording as a trunk-only wearer."""
     if not trace_paths:
-        day = simulate_day(seed=seed, hours=hours, start_s=start)
-        return {SensorKey("w01", p): t for p, t in day.traces.items()}
-    traces = {}
-    for i, path in enumerate(trace_paths, start=1):
+        days = {
+            wearer: simulate_day(seed=seed + i, hours=hours, start_s=start_s)
+            for i, wearer in enumerate(dict.fromkeys(w for w, _, _ in DAY_SENSORS))
+        }
+        return [
+            DemoSensor(SensorKey(w, p), profile, days[w].traces[p]) for w, p, profile in DAY_SENSORS
+        ]
+    sensors = []
+    for i, path in enumerate(trace_paths):
         trace, notes = read_trace(path)
         for note in notes:
             console.print(f"[yellow]{path.name}: {note}")
-        traces[SensorKey(f"w{i:02d}", Placement.TRUNK)] = trace.shifted(start - float(trace.t_s[0]))
-    return traces
+        profile = RECORDING_PROFILES[i % len(RECORDING_PROFILES)]
+        trace = trace.shifted(start_s - float(trace.t_s[0]))
+        sensors.append(DemoSensor(SensorKey(f"w{i + 1:02d}", Placement.TRUNK), profile, trace))
+    return sensors
 
 
-def _live_table(states: Mapping[str, WearerState | None]) -> Table:
-    table = Table(box=None, padding=(0, 2))
-    for column in ("wearer", "time", "posture", "sitting bout", "calibrated"):
+def choose_speed(sensors: list[DemoSensor], requested: float | None) -> float:
+    """A speed-up that streams the data in about STREAM_S within the radio's capacity."""
+    if requested:
+        return requested
+    length = max(s.trace.duration_s for s in sensors)
+    notifications = sum(s.trace.rate_hz / s.per_notification for s in sensors)
+    return max(1.0, min(length / STREAM_S, NOTIFICATIONS_PER_S / notifications))
+
+
+def live_table(gateway: Gateway | None, sensors: list[DemoSensor], zone: ZoneInfo) -> Table:
+    """One row per wearer: what the edge knows right now."""
+    table = Table(box=None, padding=(0, 2), title="wearers", title_justify="left")
+    for column in (
+        "wearer",
+        "sensors",
+        "time",
+        "posture",
+        "sitting bout",
+        "flexion",
+        "today",
+        "nudges",
+    ):
         table.add_column(column)
-    for wearer, state in sorted(states.items()):
-        if state is None:
-            table.add_row(wearer, "-", "waiting for data", "", "")
+    wearers: dict[str, list[str]] = {}
+    for s in sensors:
+        wearers.setdefault(s.key.wearer_id, []).append(f"{s.profile} ({s.key.placement.value})")
+    for wearer, names in wearers.items():
+        live = gateway.service.live.get(wearer) if gateway is not None else None
+        state = live.state if live is not None else None
+        if live is None or state is None:
+            table.add_row(wearer, ", ".join(names), "-", "settling", "", "", "", "")
             continue
-        bout = (
-            duration(state.t_s - state.sitting_since_s)
-            if state.sitting_since_s is not None
-            else "-"
-        )
-        clock = datetime.fromtimestamp(state.t_s).strftime("%H:%M")
-        table.add_row(
-            wearer, clock, state.posture.value, bout, "yes" if state.calibrated else "not yet"
-        )
+        bout = duration(state.t_s - state.sitting_since_s) if state.sitting_since_s else "-"
+        flexion = f"{live.flexion_deg:.0f}°" if live.flexion_deg is not None else "-"
+        clock = datetime.fromtimestamp(state.t_s, zone).strftime("%H:%M")
+        today = duration(live.sitting_today_s)
+        row = (state.posture.value, bout, flexion, f"sitting {today}", str(live.nudges))
+        table.add_row(wearer, ", ".join(names), clock, *row)
     return table
+
+
+async def stream(
+    settings: Settings,
+    sensors: list[DemoSensor],
+    publisher: MqttPublisher,
+    *,
+    timebase: TimeBase,
+    zone: ZoneInfo,
+    console: Console,
+) -> Gateway:
+    """Virtual sensors -> real gateway -> MQTT, with a live view, until the data are through."""
+    end_s = max(float(s.trace.t_s[-1]) for s in sensors)
+    start_s = min(float(s.trace.t_s[0]) for s in sensors)
+    holder: list[Gateway] = []
+    progress = Progress(
+        TextColumn("streaming"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    task = progress.add_task("stream", total=1.0)
+    async with VirtualRadio(timebase=timebase) as radio:
+        assigned = []
+        for s in sensors:
+            virtual = radio.add(
+                VirtualSensor(
+                    s.profile,
+                    s.trace,
+                    fifo_samples=2000,
+                    samples_per_notification=s.per_notification if s.per_notification > 1 else None,
+                )
+            )
+            assigned.append(SensorAssignment(virtual.address, get_profile(s.profile), s.key))
+        running = asyncio.create_task(
+            serve(
+                settings,
+                assigned,
+                sink=publisher,
+                health=publisher,
+                radio=Radio.virtual(radio.adapter),
+                timebase=timebase,
+                publisher=publisher,
+                started=holder.append,
+            )
+        )
+        with Live(console=console, refresh_per_second=4, transient=False) as live:
+            while not running.done() and timebase.now() < end_s + 2.0:
+                done = (timebase.now() - start_s) / (end_s - start_s)
+                progress.update(task, completed=min(max(done, 0.0), 1.0))
+                live.update(
+                    Group(progress, live_table(holder[0] if holder else None, sensors, zone))
+                )
+                await asyncio.sleep(0.25)
+            if holder:
+                holder[0].stop()
+            gateway = await running  # finishes the analytics: everything held is released
+            progress.update(task, completed=1.0)
+            live.update(Group(progress, live_table(gateway, sensors, zone)))
+    return gateway
 
 
 def run_demo(
@@ -117,16 +242,25 @@ def run_demo(
     trace_paths: list[Path],
     hours: float,
     seed: int,
-    speed: float,
+    speed: float | None,
     external: bool,
+    out_dir: Path,
     console: Console,
 ) -> int:
-    """Run the demo; returns the process exit code."""
-    traces = demo_traces(trace_paths, hours=hours, seed=seed, console=console)
-    total_s = max(t.duration_s for t in traces.values())
+    """Run the demo; returns the process exit code. Raises the pipeline's one-line errors."""
+    zone = ZoneInfo(settings.analytics.nudges.timezone)
+    started_at = time.monotonic()
+    sensors = demo_sensors(
+        trace_paths, hours=hours, seed=seed, start_s=day_start(zone), console=console
+    )
+    chosen = choose_speed(sensors, speed)
+    total_s = max(s.trace.duration_s for s in sensors)
+    origin = "a simulated office day" if not trace_paths else f"{len(trace_paths)} recording(s)"
+    profiles = sorted({s.profile for s in sensors})
     console.print(
-        f"[bold]posture demo[/]: {len(traces)} sensor stream(s), {duration(total_s)} of data "
-        f"from {'the simulated office day' if not trace_paths else 'the recordings'}"
+        f"[bold]posture demo[/]: {origin}, {duration(total_s)} of data from "
+        f"{len(sensors)} virtual sensors ({', '.join(profiles)}), streamed {chosen:.0f}x faster "
+        "than real time"
     )
     with contextlib.ExitStack() as stack:
         if external:
@@ -136,50 +270,76 @@ def run_demo(
             with console.status("starting private mosquitto and influxd"):
                 endpoints = stack.enter_context(private_servers(workdir, settings))
             console.print(
-                f"private servers: mosquitto on port {endpoints.mqtt.port}, "
-                f"influxd on {endpoints.influx.url}"
+                f"private servers: mosquitto on port {endpoints.mqtt.port}, influxd on "
+                f"{endpoints.influx.url}"
             )
+        recorder = stack.enter_context(
+            RecorderProcess(endpoints.mqtt, endpoints.influx, settings.recorder)
+        )
+        console.print(f"recorder running as process {recorder.pid}")
+        publisher = MqttPublisher(
+            endpoints.mqtt,
+            settings.gateway.id,
+            team=settings.gateway.team,
+            site=settings.gateway.site,
+        )
+        publisher.start()
+        stack.callback(publisher.close)
+        timebase = TimeBase(
+            origin_s=min(float(s.trace.t_s[0]) for s in sensors) - 2.0, speed=chosen
+        )
+        gateway = asyncio.run(
+            stream(settings, sensors, publisher, timebase=timebase, zone=zone, console=console)
+        )
+        publisher.flush(timeout_s=60.0)
+        recordable = publisher.sent["event"] + publisher.sent["metric"] + publisher.sent["device"]
+        stats = recorder.wait_until_written(recordable, timeout_s=120.0)
+        lost = sum(s.lost for s in gateway.stats.values())
+        received = sum(s.samples for s in gateway.stats.values())
+        console.print(
+            f"gateway: {received} samples received, {lost} lost; published {publisher.published} "
+            f"messages; recorder wrote {stats.written_messages}, rejected {stats.rejected}"
+        )
         influx = InfluxClient(endpoints.influx)
         stack.callback(influx.close)
-        progress = Progress(
-            TextColumn("streaming"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(),
-        )
-        task = progress.add_task("stream", total=1.0)
-        states: dict[str, WearerState | None] = {}
-        with Live(
-            Group(progress, _live_table(states)), console=console, refresh_per_second=8
-        ) as live:
-
-            def update(fraction: float, now: Mapping[str, WearerState | None]) -> None:
-                progress.update(task, completed=fraction)
-                live.update(Group(progress, _live_table(now)))
-
-            run = run_pipeline(
-                traces,
-                mqtt=endpoints.mqtt,
-                influx=influx,
-                recorder_settings=settings.recorder,
-                gateway_id=settings.gateway.id,
-                team=settings.gateway.team,
-                site=settings.gateway.site,
-                params=settings.analytics,
-                speed=speed,
-                progress=update,
-            )
-        console.print(
-            f"gateway published {run.published} messages; recorder wrote "
-            f"{run.recorder.written_points} points, rejected {run.recorder.rejected}"
-        )
-        wearers = sorted({k.wearer_id for k in traces})
-        start = min(float(t.t_s[0]) for t in traces.values()) - 60.0
-        end = max(float(t.t_s[-1]) for t in traces.values()) + 60.0
-        for wearer in wearers:
-            events, minutes = wearer_records(influx, wearer, start_s=start, end_s=end)
-            summary = summarise(events, minutes)
-            console.print()
-            console.print(summary_table(summary, title=f"Wearer {wearer}, read back from InfluxDB"))
-            console.print(day_strip(minutes))
+        written = report_wearers(influx, sensors, zone=zone, out_dir=out_dir, console=console)
+    took = time.monotonic() - started_at
+    console.print(
+        f"wrote {len(written)} HTML report(s) to {out_dir}/ in {took:.0f} s; "
+        "every process the demo started has stopped"
+    )
     return 0
+
+
+def report_wearers(
+    influx: InfluxClient,
+    sensors: list[DemoSensor],
+    *,
+    zone: ZoneInfo,
+    out_dir: Path,
+    console: Console,
+) -> list[Path]:
+    """Summaries read back from InfluxDB, printed; one HTML report per wearer and day."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    start = min(float(s.trace.t_s[0]) for s in sensors) - 60.0
+    end = max(float(s.trace.t_s[-1]) for s in sensors) + 60.0
+    written = []
+    for wearer in dict.fromkeys(s.key.wearer_id for s in sensors):
+        events, minutes = wearer_records(influx, wearer, start_s=start, end_s=end)
+        console.print()
+        console.print(
+            summary_table(
+                summarise(events, minutes), title=f"Wearer {wearer}, read back from InfluxDB"
+            )
+        )
+        console.print(day_strip(minutes, zone=zone))
+        day = datetime.fromtimestamp(start + 60.0, zone).date()
+        try:
+            report = from_influx(influx, wearer, day, tz=zone)
+        except NoData as err:
+            console.print(f"[yellow]no report for {wearer}: {err}")
+            continue
+        path = out_dir / f"{wearer}-{day.isoformat()}.html"
+        write(report, path)
+        written.append(path)
+    return written

@@ -111,3 +111,22 @@ def connect(
         client.loop_stop()
         raise BrokerError(f"MQTT broker at {where} refused the connection: {outcome[0]}")
     log.info("connected broker=%s", where)
+
+
+def publish_once(
+    settings: MqttSettings, topic: str, payload: bytes, *, retain: bool = False
+) -> None:
+    """Connect, publish one QoS 1 message, wait for the broker's acknowledgement, disconnect.
+
+    Raises `BrokerError` if the broker cannot be reached or refuses the message.
+    """
+    client = make_client(settings, "")
+    connect(client, settings)
+    try:
+        info = client.publish(topic, payload, qos=1, retain=retain)
+        info.wait_for_publish(settings.connect_timeout_s)
+        if not info.is_published():
+            raise BrokerError(f"the MQTT broker did not acknowledge the message to {topic}")
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -152,5 +152,9 @@ class _Counting:
         self.records += len(output.events) + len(output.minutes)
         self.publisher.publish_output(wearer_id, output)
 
-    def publish_state(self, state: WearerState) -> None:
-        self.publisher.publish_state(state)
+    def publish_state(
+        self, state: WearerState, *, sitting_today_s: float, battery_pct: int | None
+    ) -> None:
+        self.publisher.publish_state(
+            state, sitting_today_s=sitting_today_s, battery_pct=battery_pct
+        )

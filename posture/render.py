@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from rich.console import Group
 from rich.table import Table
@@ -84,7 +84,9 @@ def summary_table(summary: DaySummary, *, title: str) -> Table:
     return table
 
 
-def day_strip(minutes: Sequence[MinuteMetrics], *, width: int = 96) -> Group:
+def day_strip(
+    minutes: Sequence[MinuteMetrics], *, width: int = 96, zone: tzinfo | None = None
+) -> Group:
     """A one-line picture of the day: one block per few minutes, coloured by main posture."""
     if not minutes:
         return Group(Text("(no data)"))
@@ -103,8 +105,8 @@ def day_strip(minutes: Sequence[MinuteMetrics], *, width: int = 96) -> Group:
         main = max(totals, key=lambda k: totals[k]) if totals else Posture.UNKNOWN
         strip.append("█", style=COLOURS[main])
         t += per_block
-    start = datetime.fromtimestamp(t0).strftime("%H:%M") if t0 > 1e8 else f"{t0:.0f} s"
-    end = datetime.fromtimestamp(t1).strftime("%H:%M") if t0 > 1e8 else f"{t1:.0f} s"
+    start = datetime.fromtimestamp(t0, zone).strftime("%H:%M") if t0 > 1e8 else f"{t0:.0f} s"
+    end = datetime.fromtimestamp(t1, zone).strftime("%H:%M") if t0 > 1e8 else f"{t1:.0f} s"
     legend = Text("  ")
     for posture, colour in COLOURS.items():
         legend.append("█ ", style=colour).append(f"{posture.value}  ")

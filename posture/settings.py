@@ -139,12 +139,27 @@ class GatewaySettings(_Section):
     watchdog_s: float = Field(5.0, gt=0)  # no notification for this long: reconnect
     backoff_cap_s: float = Field(60.0, gt=0)  # longest wait between reconnection attempts
     health_interval_s: float = Field(60.0, gt=0)  # device health reports
+    state_dir: Path | None = None  # wearers' calibrations kept here across restarts
     generic: GenericProfileSettings = GenericProfileSettings()
 
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
         return check_id(value, what="gateway id")
+
+
+class HomeAssistantSettings(_Section):
+    """Home Assistant MQTT discovery of each wearer's posture, sitting time and battery."""
+
+    enabled: bool = False
+    prefix: str = "homeassistant"  # Home Assistant's discovery prefix
+
+    @field_validator("prefix")
+    @classmethod
+    def _valid_prefix(cls, value: str) -> str:
+        if not value or any(c in value for c in "#+ ") or value.startswith("/"):
+            raise ValueError(f"discovery prefix {value!r} must be a plain MQTT topic prefix")
+        return value
 
 
 class Settings(BaseSettings):
@@ -159,6 +174,7 @@ class Settings(BaseSettings):
     recorder: RecorderSettings = RecorderSettings()
     gateway: GatewaySettings = GatewaySettings()
     analytics: AnalyticsParams = AnalyticsParams()
+    home_assistant: HomeAssistantSettings = HomeAssistantSettings()
 
     @classmethod
     def settings_customise_sources(

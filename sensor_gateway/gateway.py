@@ -197,6 +197,7 @@ class Gateway:
         )
 
     def _report(self, assignment: SensorAssignment) -> None:
+        self.service.set_battery(assignment.key, self.links[assignment.key].battery_pct)
         if self.health is not None:
             self.health.publish_device(self.health_of(assignment))
 
@@ -232,5 +233,7 @@ class NudgingSink:
             if event.kind is EventKind.NUDGE and reason in {n.value for n in Nudge}:
                 self.gateway.nudge(wearer_id, Nudge(str(reason)))
 
-    def publish_state(self, state: WearerState) -> None:
-        self.sink.publish_state(state)
+    def publish_state(
+        self, state: WearerState, *, sitting_today_s: float, battery_pct: int | None
+    ) -> None:
+        self.sink.publish_state(state, sitting_today_s=sitting_today_s, battery_pct=battery_pct)

@@ -17,23 +17,30 @@ import collections
 import json
 import logging
 import time
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import paho.mqtt.client as paho
 from paho.mqtt.reasoncodes import ReasonCode
 
 from analytics.contract import (
+    Command,
+    PayloadError,
+    decode_command,
     encode_device,
     encode_event,
     encode_minute,
+    encode_nudge,
     encode_state,
     gateway_topic,
     wearer_topic,
 )
 from analytics.monitor import Output
-from analytics.records import DeviceHealth, WearerState
+from analytics.records import DeviceHealth, EventKind, WearerState
 from posture.mqtt import BrokerError, connect, make_client
 from posture.settings import MqttSettings
+
+from .homeassistant import discovery_messages
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +50,9 @@ class Sink(Protocol):
 
     def publish_output(self, wearer_id: str, output: Output) -> None: ...
 
-    def publish_state(self, state: WearerState) -> None: ...
+    def publish_state(
+        self, state: WearerState, *, sitting_today_s: float, battery_pct: int | None
+    ) -> None: ...
 
 
 class MqttPublisher:
@@ -66,6 +75,9 @@ class MqttPublisher:
         self.max_inflight = max_inflight
         self.stall_timeout_s = stall_timeout_s
         self.published = 0
+        self.sent: collections.Counter[str] = (
+            collections.Counter()
+        )  # per channel (topic's last part)
         self._inflight: collections.deque[tuple[int, str]] = collections.deque()  # (mid, topic)
         self._acked: dict[int, ReasonCode] = {}  # mid -> PUBACK reason, from paho's thread
         self._status_topic = gateway_topic(settings.topic_root, gateway_id)
@@ -75,6 +87,48 @@ class MqttPublisher:
             will=(self._status_topic, self._status("offline")),
         )
         self._client.on_publish = self._on_publish
+        self._client.on_connect = self._on_connect
+        self._client.on_message = self._on_message
+        self._command_topics: dict[str, str] = {}  # topic -> wearer
+        self._on_command: Callable[[Command], None] | None = None
+        self.rejected_commands = 0
+
+    def listen_for_commands(
+        self, wearers: Iterable[str], handler: Callable[[Command], None]
+    ) -> None:
+        """Subscribe to the wearers' command topics (now and after every reconnect).
+
+        `handler` is called from paho's network thread with each valid command; a payload that
+        is not one, or names another wearer, is logged, counted and dropped.
+        """
+        root = self.settings.topic_root
+        self._command_topics = {wearer_topic(root, w, "cmd"): w for w in wearers}
+        self._on_command = handler
+        if self._client.is_connected():
+            self._subscribe_commands()
+
+    def _subscribe_commands(self) -> None:
+        if self._command_topics:
+            self._client.subscribe([(t, 1) for t in self._command_topics])
+
+    def _on_connect(
+        self, _c: paho.Client, _u: object, _f: object, reason: ReasonCode, _p: object
+    ) -> None:
+        if not reason.is_failure:
+            self._subscribe_commands()
+
+    def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        wearer = self._command_topics.get(msg.topic)
+        try:
+            command = decode_command(bytes(msg.payload))
+            if wearer is None or command.wearer_id != wearer:
+                raise PayloadError(f"a command for {command.wearer_id!r} on topic {msg.topic!r}")
+        except PayloadError as err:
+            self.rejected_commands += 1
+            log.warning("dropped a command on %s: %s", msg.topic[:120], err)
+            return
+        if self._on_command is not None:
+            self._on_command(command)
 
     def _on_publish(
         self, _c: paho.Client, _u: object, mid: int, reason: ReasonCode, _p: object
@@ -102,13 +156,35 @@ class MqttPublisher:
         for event in output.events:
             payload = encode_event(event, team=self.team, site=self.site)
             self._publish(wearer_topic(root, wearer_id, "event"), payload)
+            if event.kind is EventKind.NUDGE:  # the nudge channel: devices and desktops listen
+                self._publish(wearer_topic(root, wearer_id, "nudge"), encode_nudge(event))
         for minute in output.minutes:
             payload = encode_minute(minute, team=self.team, site=self.site)
             self._publish(wearer_topic(root, wearer_id, "metric"), payload)
 
-    def publish_state(self, state: WearerState) -> None:
+    def publish_state(
+        self, state: WearerState, *, sitting_today_s: float = 0.0, battery_pct: int | None = None
+    ) -> None:
         topic = wearer_topic(self.settings.topic_root, state.wearer_id, "state")
-        self._publish(topic, encode_state(state, team=self.team, site=self.site), retain=True)
+        payload = encode_state(
+            state,
+            team=self.team,
+            site=self.site,
+            sitting_today_s=sitting_today_s,
+            battery_pct=battery_pct,
+        )
+        self._publish(topic, payload, retain=True)
+
+    def announce_home_assistant(self, wearers: Iterable[str], *, prefix: str) -> None:
+        """Retained Home Assistant discovery messages for every wearer's entities."""
+        for wearer in wearers:
+            for topic, payload in discovery_messages(
+                prefix=prefix,
+                root=self.settings.topic_root,
+                gateway_id=self.gateway_id,
+                wearer_id=wearer,
+            ):
+                self._publish(topic, payload, retain=True)
 
     def publish_device(self, health: DeviceHealth) -> None:
         """A device health report on `<root>/gateway/<id>/device` (QoS 1, not retained)."""
@@ -132,6 +208,7 @@ class MqttPublisher:
             raise BrokerError(f"publish to {topic} failed: {paho.error_string(info.rc)}")
         self._inflight.append((info.mid, topic))
         self.published += 1
+        self.sent[topic.rsplit("/", 1)[-1]] += 1
 
     def _wait_oldest(self, timeout_s: float) -> None:
         mid = self._inflight[0][0]

@@ -13,17 +13,19 @@ import contextlib
 import logging
 import re
 import signal
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from analytics.contract import Command
 from analytics.records import Placement
 from posture.settings import GatewaySettings, SensorSettings, Settings
 
+from . import calibrations
 from .connection import LinkSettings
 from .gateway import Gateway, HealthSink, NudgingSink, SensorAssignment
 from .profiles import Profile, generic, get_profile
-from .publisher import Sink
+from .publisher import MqttPublisher, Sink
 from .radio import Radio
 from .service import EdgeService, SensorKey
 from .timebase import TimeBase
@@ -127,13 +129,26 @@ async def serve(
     radio: Radio,
     timebase: TimeBase,
     seconds: float | None = None,
+    publisher: MqttPublisher | None = None,
+    started: Callable[[Gateway], None] | None = None,
 ) -> Gateway:
-    """Run the gateway until SIGINT/SIGTERM or `seconds`; returns it (with its counters)."""
+    """Run the gateway until SIGINT/SIGTERM or `seconds`; returns it (with its counters).
+
+    With a `publisher`, the wearers' commands arrive on their `cmd` topics and (if enabled) Home
+    Assistant discovery is announced; with `[gateway] state_dir`, calibrations are restored at
+    start and saved at the end. `started` is called with the gateway once it runs.
+    """
     wearers: dict[str, list[Placement]] = {}
     for s in sensors:
         wearers.setdefault(s.key.wearer_id, []).append(s.key.placement)
+    state_dir = settings.gateway.state_dir
     nudging = NudgingSink(sink)
-    service = EdgeService(wearers, nudging, params=settings.analytics)
+    service = EdgeService(
+        wearers,
+        nudging,
+        params=settings.analytics,
+        calibrations=calibrations.load(state_dir) if state_dir else None,
+    )
     gateway = Gateway(
         sensors,
         service,
@@ -146,6 +161,16 @@ async def serve(
     )
     nudging.gateway = gateway
     loop = asyncio.get_running_loop()
+    if publisher is not None:
+
+        def on_command(command: Command) -> None:  # paho's thread: hand over to the loop
+            loop.call_soon_threadsafe(_apply, service, command)
+
+        publisher.listen_for_commands(wearers, on_command)
+        if settings.home_assistant.enabled:
+            publisher.announce_home_assistant(wearers, prefix=settings.home_assistant.prefix)
+    if started is not None:
+        loop.call_soon(started, gateway)
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, gateway.stop)
@@ -157,7 +182,23 @@ async def serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
+        if state_dir is not None:
+            learned = {w: m.calibration() for w, m in service.monitors.items()}
+            try:
+                calibrations.save(state_dir, learned)
+            except OSError as err:
+                log.error("could not save calibrations dir=%s: %s", state_dir, err)
     return gateway
+
+
+def _apply(service: EdgeService, command: Command) -> None:
+    """Apply a wearer's command on the gateway's event loop; a bad one is logged and dropped."""
+    try:
+        service.command(command)
+    except ValueError as err:
+        log.warning(
+            "command %s for wearer=%s not applied: %s", command.name, command.wearer_id, err
+        )
 
 
 @contextlib.asynccontextmanager

@@ -1,18 +1,27 @@
 """The edge service: one streaming engine per wearer, fed by that wearer's sensors.
 
 Sources (BLE connections, trace replays) hand it sample batches keyed by wearer and placement;
-it runs the wearer's `WearerMonitor` and passes everything released to the sink (MQTT).
+it runs the wearer's `WearerMonitor`, passes everything released to the sink (MQTT), keeps what
+the edge knows about each wearer right now (`WearerLive`: the retained state topic, Home
+Assistant and live views read it) and applies the wearers' commands (snooze, do-not-disturb,
+calibrate, quiet hours).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+import numpy as np
+
+from analytics.contract import Command
 from analytics.monitor import Output, WearerMonitor
+from analytics.orientation import Calibration
 from analytics.params import AnalyticsParams
-from analytics.records import Placement, Posture, SampleBatch
+from analytics.records import EventKind, Placement, Posture, SampleBatch, WearerState
 
 from .publisher import Sink
 
@@ -27,6 +36,24 @@ class SensorKey:
     placement: Placement
 
 
+@dataclass(slots=True)
+class WearerLive:
+    """What the edge knows about a wearer right now (as far as the released data go)."""
+
+    state: WearerState | None = None
+    flexion_deg: float | None = None  # of the last released second
+    sitting_today_s: float = 0.0  # from the released minutes of the wearer's local day
+    day: str = ""  # that day, YYYY-MM-DD in the wearer's time zone
+    nudges: int = 0  # since the gateway started
+    battery_pct: dict[Placement, int] = field(default_factory=dict)
+    commands: int = 0  # applied since the gateway started
+    published: tuple[Posture, float] | None = None  # posture and time of the last state sent
+
+    @property
+    def lowest_battery_pct(self) -> int | None:
+        return min(self.battery_pct.values()) if self.battery_pct else None
+
+
 class EdgeService:
     """Routes sample batches to per-wearer engines and publishes their output."""
 
@@ -36,13 +63,23 @@ class EdgeService:
         sink: Sink,
         *,
         params: AnalyticsParams | None = None,
+        calibrations: Mapping[str, Mapping[Placement, Calibration]] | None = None,
+        state_every_s: float = 60.0,
     ) -> None:
         self.sink = sink
+        self.params = params or AnalyticsParams()
+        self.state_every_s = state_every_s
         self.monitors = {
-            wearer: WearerMonitor(wearer, placements=tuple(placements), params=params)
+            wearer: WearerMonitor(
+                wearer,
+                placements=tuple(placements),
+                params=self.params,
+                calibrations=(calibrations or {}).get(wearer),
+            )
             for wearer, placements in wearers.items()
         }
-        self._posture: dict[str, Posture | None] = dict.fromkeys(self.monitors)
+        self.live = {wearer: WearerLive() for wearer in self.monitors}
+        self._zone = ZoneInfo(self.params.nudges.timezone)
 
     def on_batch(self, key: SensorKey, batch: SampleBatch) -> Output:
         """Feed one batch; publish and return what the wearer's engine released."""
@@ -53,11 +90,52 @@ class EdgeService:
         """End of all data: release and publish everything still held."""
         return {wearer: self._publish(m, m.finish()) for wearer, m in self.monitors.items()}
 
+    def set_battery(self, key: SensorKey, battery_pct: int | None) -> None:
+        """The battery level a sensor reported (None: unknown)."""
+        live = self.live.get(key.wearer_id)
+        if live is not None and battery_pct is not None:
+            live.battery_pct[key.placement] = battery_pct
+
+    def command(self, command: Command) -> None:
+        """Apply a wearer's command at the current data time; raises ValueError if it cannot."""
+        monitor = self.monitors.get(command.wearer_id)
+        if monitor is None:
+            raise ValueError(f"no wearer {command.wearer_id!r} on this gateway")
+        if command.name == "snooze":
+            monitor.snooze(command.minutes * 60.0)
+        elif command.name == "dnd":
+            monitor.dnd(command.on)
+        elif command.name == "calibrate":
+            monitor.calibrate()
+        elif command.name == "quiet_hours":
+            monitor.quiet_hours(command.spans)
+        self.live[command.wearer_id].commands += 1
+        log.info("command %s wearer=%s", command.name, command.wearer_id)
+
     def _publish(self, monitor: WearerMonitor, output: Output) -> Output:
+        live = self.live[monitor.wearer_id]
         if output.events or output.minutes:
             self.sink.publish_output(monitor.wearer_id, output)
-        state = monitor.state()
-        if state is not None and state.posture is not self._posture[monitor.wearer_id]:
-            self._posture[monitor.wearer_id] = state.posture
-            self.sink.publish_state(state)
+        live.nudges += sum(1 for e in output.events if e.kind is EventKind.NUDGE)
+        for minute in output.minutes:
+            day = datetime.fromtimestamp(minute.start_s, UTC).astimezone(self._zone).date()
+            if day.isoformat() != live.day:
+                live.day, live.sitting_today_s = day.isoformat(), 0.0
+            live.sitting_today_s += minute.posture_s.get(Posture.SITTING, 0)
+        if len(output.timeline):
+            flexion = float(output.timeline.flexion_deg[-1])
+            live.flexion_deg = None if np.isnan(flexion) else round(flexion, 1)
+        state = live.state = monitor.state()
+        if state is None:
+            return output
+        last = live.published
+        if (
+            last is None
+            or state.posture is not last[0]
+            or state.t_s - last[1] >= self.state_every_s
+        ):
+            live.published = (state.posture, state.t_s)
+            self.sink.publish_state(
+                state, sitting_today_s=live.sitting_today_s, battery_pct=live.lowest_battery_pct
+            )
         return output

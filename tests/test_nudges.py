@@ -109,6 +109,23 @@ def test_quiet_hours_in_the_wearers_time_zone_delay_the_nudge() -> None:
     ]
 
 
+def test_quiet_hours_set_by_command_apply_from_then_on() -> None:
+    start = at("2024-03-05 11:20")
+    nudger = Nudger("w1", NudgePolicy(timezone="Europe/Berlin"), BoutRules(), hold_s=60.0)
+    nudger.schedule.quiet_hours(at("2024-03-05 11:55"), [("12:00", "13:00")])
+    events = nudger.push(timeline(start, (Posture.SITTING, 130))) + nudger.flush()
+    assert nudges(events) == [
+        (at("2024-03-05 11:50"), "sitting"),  # before the command
+        (at("2024-03-05 13:00"), "sitting"),
+        (at("2024-03-05 13:15"), "sitting"),
+    ]
+    cleared = Schedule(NudgePolicy(timezone="Europe/Berlin", quiet_hours=(("12:00", "13:00"),)))
+    cleared.quiet_hours(at("2024-03-05 08:00"), [])
+    assert cleared.next_allowed(at("2024-03-05 12:30")) == at("2024-03-05 12:30")
+    with pytest.raises(ValueError, match="HH:MM"):
+        cleared.quiet_hours(at("2024-03-05 08:00"), [("noon", "13:00")])
+
+
 def test_outside_working_hours_and_days_there_are_no_nudges() -> None:
     policy = NudgePolicy(
         timezone="Europe/Berlin", working_hours=("08:00", "18:00"), working_days=(0, 1, 2, 3, 4)

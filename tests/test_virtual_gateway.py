@@ -54,7 +54,7 @@ class FakeSink:
     def publish_output(self, wearer_id: str, output: object) -> None:
         self.outputs.append(output)
 
-    def publish_state(self, state: object) -> None:
+    def publish_state(self, state: object, **_live: object) -> None:
         self.states.append(state)
 
     def publish_device(self, health: object) -> None:

@@ -79,6 +79,7 @@ class Emulation:
     profile: Profile
     encode: Encoder
     per_notification: int = 1
+    max_per_notification: int = 1  # what the wire format allows in one 244-byte notification
     writable: dict[str, tuple[str, ...]] = field(default_factory=dict)  # service -> chars
     starts_on_subscribe: bool = True  # streams as soon as notifications are enabled
     control: Control = _no_control
@@ -114,6 +115,7 @@ EMULATIONS: dict[str, Emulation] = {
         PROFILES["polar_h10"],
         lambda accel, t: polar_h10.encode_raw(accel, device_time_s=t),
         per_notification=10,
+        max_per_notification=39,  # 10-byte frame header + 6 bytes per sample
         writable={polar_h10.SERVICE: (polar_h10.CONTROL,)},
         starts_on_subscribe=False,
         control=_polar,
@@ -129,6 +131,7 @@ EMULATIONS: dict[str, Emulation] = {
     "generic": Emulation(
         PROFILES["generic"],
         _layout_encoder(generic.LAYOUT),
+        max_per_notification=40,  # DIY firmware may batch samples, 6 bytes each
         advertise_service=True,
         layout=generic.LAYOUT,
     ),

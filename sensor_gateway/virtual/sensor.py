@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import logging
 from typing import Any
@@ -45,8 +46,19 @@ class VirtualSensor:
         address: str | None = None,
         battery_pct: int = 87,
         fifo_samples: int = 100,
+        samples_per_notification: int | None = None,
     ) -> None:
-        self.emulation: Emulation = EMULATIONS[profile]
+        """`samples_per_notification`: batch more samples into each notification where the
+        profile's wire format allows it (Polar H10 up to 39, generic up to 40)."""
+        emulation = EMULATIONS[profile]
+        if samples_per_notification is not None:
+            if not 1 <= samples_per_notification <= emulation.max_per_notification:
+                raise ValueError(
+                    f"{profile} sends 1 to {emulation.max_per_notification} samples per "
+                    f"notification, not {samples_per_notification}"
+                )
+            emulation = dataclasses.replace(emulation, per_notification=samples_per_notification)
+        self.emulation: Emulation = emulation
         self.profile = self.emulation.profile
         self.trace = trace
         n = next(_addresses)
