@@ -178,7 +178,7 @@ def recorder(
 
 
 @app.command()
-def demo(
+def demo(  # noqa: PLR0917 (typer passes options by name)
     trace: Annotated[
         list[Path] | None,
         typer.Option(
