@@ -144,35 +144,22 @@ def choose_speed(sensors: list[DemoSensor], requested: float | None) -> float:
     return max(1.0, min(length / STREAM_S, NOTIFICATIONS_PER_S / notifications))
 
 
-def live_table(gateway: Gateway | None, sensors: list[DemoSensor], zone: ZoneInfo) -> Table:
-    """One row per wearer: what the edge knows right now."""
-    table = Table(box=None, padding=(0, 2), title="wearers", title_justify="left")
-    for column in (
-        "wearer",
-        "sensors",
-        "time",
-        "posture",
-        "sitting bout",
-        "flexion",
-        "today",
-        "nudges",
-    ):
+def live_table(gateway: Gateway | None, wearers: list[str], zone: ZoneInfo) -> Table:
+    """One row per wearer: what the edge knows right now (released data lag a little)."""
+    table = Table(box=None, padding=(0, 1))
+    for column in ("wearer", "time", "posture", "sitting bout", "flexion", "sat today", "nudges"):
         table.add_column(column)
-    wearers: dict[str, list[str]] = {}
-    for s in sensors:
-        wearers.setdefault(s.key.wearer_id, []).append(f"{s.profile} ({s.key.placement.value})")
-    for wearer, names in wearers.items():
+    for wearer in wearers:
         live = gateway.service.live.get(wearer) if gateway is not None else None
         state = live.state if live is not None else None
         if live is None or state is None:
-            table.add_row(wearer, ", ".join(names), "-", "settling", "", "", "", "")
+            table.add_row(wearer, "-", "settling", "", "", "", "")
             continue
         bout = duration(state.t_s - state.sitting_since_s) if state.sitting_since_s else "-"
         flexion = f"{live.flexion_deg:.0f}°" if live.flexion_deg is not None else "-"
         clock = datetime.fromtimestamp(state.t_s, zone).strftime("%H:%M")
         today = duration(live.sitting_today_s)
-        row = (state.posture.value, bout, flexion, f"sitting {today}", str(live.nudges))
-        table.add_row(wearer, ", ".join(names), clock, *row)
+        table.add_row(wearer, clock, state.posture.value, bout, flexion, today, str(live.nudges))
     return table
 
 
@@ -189,6 +176,7 @@ async def stream(
     end_s = max(float(s.trace.t_s[-1]) for s in sensors)
     start_s = min(float(s.trace.t_s[0]) for s in sensors)
     holder: list[Gateway] = []
+    wearers = list(dict.fromkeys(s.key.wearer_id for s in sensors))
     progress = Progress(
         TextColumn("streaming"),
         BarColumn(),
@@ -225,14 +213,15 @@ async def stream(
                 done = (timebase.now() - start_s) / (end_s - start_s)
                 progress.update(task, completed=min(max(done, 0.0), 1.0))
                 live.update(
-                    Group(progress, live_table(holder[0] if holder else None, sensors, zone))
+                    Group(progress, live_table(holder[0] if holder else None, wearers, zone))
                 )
                 await asyncio.sleep(0.25)
             if holder:
                 holder[0].stop()
             gateway = await running  # finishes the analytics: everything held is released
             progress.update(task, completed=1.0)
-            live.update(Group(progress, live_table(gateway, sensors, zone)))
+            live.update(Group(progress, live_table(gateway, wearers, zone)))
+        console.print()
     return gateway
 
 
@@ -258,10 +247,13 @@ def run_demo(
     origin = "a simulated office day" if not trace_paths else f"{len(trace_paths)} recording(s)"
     profiles = sorted({s.profile for s in sensors})
     console.print(
-        f"[bold]posture demo[/]: {origin}, {duration(total_s)} of data from "
-        f"{len(sensors)} virtual sensors ({', '.join(profiles)}), streamed {chosen:.0f}x faster "
-        "than real time"
+        f"[bold]posture demo[/]: {origin}, {duration(total_s)} of data from {len(sensors)} "
+        f"virtual sensors ({', '.join(profiles)}), streamed {chosen:.0f}x faster than real time"
     )
+    for s in sensors:
+        console.print(
+            f"  {s.key.wearer_id} {s.key.placement.value:5s} {s.profile}", highlight=False
+        )
     with contextlib.ExitStack() as stack:
         if external:
             endpoints = Endpoints(mqtt=settings.mqtt, influx=settings.influx)

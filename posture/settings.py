@@ -7,6 +7,7 @@ The entry point loads it once and passes sections down; nothing else reads confi
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -157,8 +158,8 @@ class HomeAssistantSettings(_Section):
     @field_validator("prefix")
     @classmethod
     def _valid_prefix(cls, value: str) -> str:
-        if not value or any(c in value for c in "#+ ") or value.startswith("/"):
-            raise ValueError(f"discovery prefix {value!r} must be a plain MQTT topic prefix")
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+            raise ValueError(f"discovery prefix {value!r} must be one topic level ([A-Za-z0-9_-])")
         return value
 
 

@@ -3,10 +3,6 @@ influxd -> InfluxQL, compared with the offline analysis of the same trace."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from analytics.offline import analyze
@@ -71,19 +67,3 @@ def test_replaying_twice_overwrites_and_never_doubles(
     assert first.recorded == second.recorded
     events, minutes = wearer_records(influx, "w02")
     assert len(events) + len(minutes) == first.recorded
-
-
-def test_the_demo_runs_end_to_end_and_prints_the_summary() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "posture.cli", "demo", "--hours", "1.5"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "120"},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    out = result.stdout
-    assert "read back from InfluxDB" in out
-    for line in ("Sitting", "Sitting bouts", "Breaks", "Events"):
-        assert line in out
-    assert "rejected 0" in out

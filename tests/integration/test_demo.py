@@ -1,0 +1,82 @@
+"""`posture demo` as a user runs it: the whole product in one command, checked afterwards in
+InfluxDB, in the HTML reports it wrote and in the process table."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analytics.records import EventKind, Posture
+from analytics.summary import summarise
+from dashboards.influx import InfluxClient
+from dashboards.readback import wearer_records, wearers
+from posture.settings import MqttSettings
+
+pytestmark = pytest.mark.integration
+
+
+def demo(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "posture.cli", "demo", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "100", **(env or {})},
+    )
+
+
+def our_processes() -> set[tuple[int, str]]:
+    """mosquitto, influxd and recorder processes that are running now."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        command = " ".join(a.decode(errors="replace") for a in argv if a)
+        if "mosquitto" in command or "influxd" in command or "posture.cli recorder" in command:
+            found.add((int(entry.name), command))
+    return found
+
+
+def test_the_demo_fills_influxdb_and_writes_the_reports(
+    mqtt_settings: MqttSettings, influx: InfluxClient, tmp_path: Path
+) -> None:
+    env = {
+        "POSTURE_MQTT__HOST": mqtt_settings.host,
+        "POSTURE_MQTT__PORT": str(mqtt_settings.port),
+        "POSTURE_MQTT__TOPIC_ROOT": mqtt_settings.topic_root,
+        "POSTURE_INFLUX__URL": influx.url,
+        "POSTURE_INFLUX__DATABASE": influx.settings.database,
+    }
+    out = tmp_path / "reports"
+    result = demo("--external", "--hours", "1.2", "--speed", "150", "--out", str(out), env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert wearers(influx) == ["w01", "w02", "w03"]
+    for wearer in ("w01", "w02", "w03"):
+        events, minutes = wearer_records(influx, wearer)
+        summary = summarise(events, minutes)
+        assert len(minutes) >= 60, f"{wearer}: an hour and more of minutes"
+        assert summary.sitting_s > 20 * 60, f"{wearer}: the simulated office hour is mostly sitting"
+        assert summary.posture_s[Posture.WALKING] > 60
+        assert {EventKind.POSTURE_BOUT, EventKind.SITTING_BOUT} <= {e.kind for e in events}
+        assert f"Wearer {wearer}, read back from InfluxDB" in result.stdout
+    assert "0 lost" in result.stdout
+    reports = sorted(out.glob("*.html"))
+    assert [p.name.split("-")[0] for p in reports] == ["w01", "w02", "w03"]
+    assert all(p.read_text().count("<svg") >= 4 for p in reports)
+
+
+def test_the_demo_stops_every_process_it_started(tmp_path: Path) -> None:
+    before = our_processes()
+    result = demo("--hours", "0.5", "--speed", "100", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "every process the demo started has stopped" in result.stdout
+    assert our_processes() <= before, "no mosquitto, influxd or recorder left behind"
