@@ -1,0 +1,1 @@
+"""The `posture` commands, one module per area; importing a module registers its commands."""

@@ -1,0 +1,128 @@
+"""Commands on recorded data, offline: `analyze` and `report`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from analytics.contract import check_id
+from analytics.records import Placement
+from posture.app import app, console, err_console, fail, settings
+
+
+@app.command()
+def analyze(
+    trace: Annotated[Path, typer.Argument(help="Trace CSV with columns t_s, ax, ay, az (g).")],
+    *,
+    placement: Annotated[
+        Placement, typer.Option(help="Where the sensor of TRACE was worn.")
+    ] = Placement.TRUNK,
+    thigh: Annotated[
+        Path | None, typer.Option(help="A second trace from a thigh sensor (TRACE is the trunk).")
+    ] = None,
+    calibrate_first: Annotated[
+        float | None,
+        typer.Option(
+            "--calibrate-first", min=1.0, help="Take the first S seconds as the upright reference."
+        ),
+    ] = None,
+    epochs: Annotated[
+        Path | None, typer.Option(help="Write one row per second: t_s,posture,flexion_deg.")
+    ] = None,
+    events: Annotated[
+        Path | None, typer.Option(help="Write the events, one JSON object per line.")
+    ] = None,
+) -> None:
+    """Analyse a recorded trace offline (no servers) and print the summary."""
+    from analytics.offline import analyze as run_analysis
+    from posture.analysis import load_traces, write_epochs, write_events
+    from posture.render import day_strip, summary_table
+
+    if thigh is not None and placement is Placement.THIGH:
+        raise fail("--thigh needs TRACE to be the trunk sensor (--placement trunk)", code=2)
+    named = (
+        {placement: trace} if thigh is None else {Placement.TRUNK: trace, Placement.THIGH: thigh}
+    )
+    traces, notes = load_traces(named)
+    if isinstance(traces, str):
+        raise fail(traces)
+    for note in notes:
+        err_console.print(f"[yellow]note:[/] {note}")
+    analysis = run_analysis(traces, params=settings().analytics, calibrate_first_s=calibrate_first)
+    try:
+        if epochs is not None:
+            write_epochs(epochs, analysis.output.timeline)
+        if events is not None:
+            write_events(events, analysis.output.events)
+    except OSError as err:
+        raise fail(f"{err.filename}: {err.strerror}") from None
+    title = " + ".join(f"{path.name} ({p.value})" for p, path in named.items())
+    console.print(summary_table(analysis.summary, title=title))
+    console.print(day_strip(analysis.output.minutes))
+
+
+@app.command()
+def report(  # noqa: PLR0917 (typer passes options by name)
+    trace: Annotated[
+        Path | None, typer.Argument(help="Trace CSV to analyse offline (t_s, ax, ay, az in g).")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Where to write the HTML report.")
+    ] = Path("report.html"),
+    placement: Annotated[
+        Placement, typer.Option(help="Where the trace's sensor was worn.")
+    ] = Placement.TRUNK,
+    wearer: Annotated[
+        str | None,
+        typer.Option(help="Instead of a trace: this wearer's day from the configured InfluxDB."),
+    ] = None,
+    day: Annotated[
+        str | None, typer.Option(help="The day to report (YYYY-MM-DD); today by default.")
+    ] = None,
+    tz: Annotated[
+        str | None, typer.Option(help="Time zone of the day, e.g. Europe/Berlin; local by default.")
+    ] = None,
+) -> None:
+    """Write a self-contained HTML daily report, from a trace (offline) or from InfluxDB."""
+    from dashboards.influx import InfluxClient, InfluxError
+    from dashboards.report import NoData, from_influx, from_trace, write
+    from posture.zones import ZoneError, local_zone, zone
+    from sensor_gateway.traces import TraceError, read_trace
+
+    if (trace is None) == (wearer is None):
+        raise fail("give either a trace file or --wearer (with --day)", code=2)
+    try:
+        if trace is not None:
+            loaded, _notes = read_trace(trace)
+            report_day = from_trace(
+                loaded, name=trace.name, placement=placement, params=settings().analytics
+            )
+        else:
+            assert wearer is not None
+            check_id(wearer, what="wearer id")
+            zone_info = zone(tz) if tz else local_zone()
+            when = date.fromisoformat(day) if day else datetime.now(zone_info).date()
+            influx = InfluxClient(settings().influx)
+            try:
+                report_day = from_influx(
+                    influx,
+                    wearer,
+                    when,
+                    tz=zone_info,
+                    prolonged_s=settings().analytics.bouts.prolonged_s,
+                )
+            finally:
+                influx.close()
+        write(report_day, out)
+    except (ZoneError, ValueError) as err:
+        if isinstance(err, TraceError | NoData):
+            raise fail(str(err)) from None
+        raise fail(str(err), code=2) from None
+    except InfluxError as err:
+        raise fail(str(err)) from None
+    except OSError as err:
+        raise fail(f"{err.filename or ''}: {err.strerror or err}") from None
+    console.print(f"wrote {out}")

@@ -1,0 +1,149 @@
+"""The services and the whole product on one machine: `recorder`, `run` and `demo`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from posture.app import app, console, fail, settings
+from posture.commands.sensors import SpeedOption, VirtualOption, gateway
+from posture.settings import ConfigError
+
+
+@app.command()
+def recorder(
+    client_id: Annotated[
+        str | None,
+        typer.Option(help="MQTT client id: the persistent session. One per running recorder."),
+    ] = None,
+    share_group: Annotated[
+        str | None,
+        typer.Option(help="Share one subscription with the group's other recorders (scale out)."),
+    ] = None,
+) -> None:
+    """Record MQTT events, metrics and device reports into InfluxDB until Ctrl-C or SIGTERM."""
+    import signal
+    import ssl
+
+    from pydantic import ValidationError
+
+    from dashboards.influx import InfluxClient
+    from dashboards.recorder import Recorder
+    from posture.mqtt import BrokerError
+    from posture.settings import RecorderSettings
+
+    s = settings()
+    changes = {"client_id": client_id, "share_group": share_group}
+    try:
+        chosen = RecorderSettings.model_validate(
+            s.recorder.model_dump() | {k: v for k, v in changes.items() if v is not None}
+        )
+        influx = InfluxClient(s.influx)
+    except ValidationError as err:
+        raise fail(f"invalid option: {err.errors()[0]['msg']}", code=2) from None
+    except (ConfigError, ValueError) as err:
+        raise fail(str(err), code=2) from None
+    if logging.getLogger().level > logging.INFO:  # lifecycle and health lines by default
+        logging.getLogger("dashboards.recorder").setLevel(logging.INFO)
+    service = Recorder(s.mqtt, influx, chosen)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _signum, _frame: service.stop())
+    try:
+        stats = service.run()
+    except ConfigError as err:
+        raise fail(str(err), code=2) from None
+    except BrokerError as err:
+        raise fail(str(err)) from None
+    except (OSError, ssl.SSLError) as err:  # a CA, certificate or key file that cannot be read
+        raise fail(f"mqtt TLS files: {err.strerror or err}", code=2) from None
+    finally:
+        influx.close()
+    console.print(
+        f"recorder stopped: received {stats.received}, wrote {stats.written_messages}, "
+        f"rejected {stats.rejected}, write retries {stats.write_retries}"
+    )
+
+
+@app.command()
+def run(
+    virtual: VirtualOption = None,
+    speed: SpeedOption = 1.0,
+    seconds: Annotated[
+        float | None, typer.Option(min=0.1, help="Stop after this long (default: run until ^C).")
+    ] = None,
+) -> None:
+    """Gateway and recorder in one process: a single-machine deployment (use --config)."""
+    from dashboards.influx import InfluxClient
+    from dashboards.recorder import Recorder
+    from posture.mqtt import BrokerError
+    from posture.pipeline import RecorderThread
+
+    influx = InfluxClient(settings().influx)
+    recorder = RecorderThread(Recorder(settings().mqtt, influx, settings().recorder))
+    try:
+        recorder.start()
+    except BrokerError as err:
+        raise fail(str(err)) from None
+    try:
+        gateway(virtual=virtual, speed=speed, seconds=seconds)
+    finally:
+        stats = recorder.stop()
+        influx.close()
+        console.print(
+            f"recorder: {stats.written_messages} messages written, {stats.rejected} rejected",
+            highlight=False,
+        )
+
+
+@app.command()
+def demo(  # noqa: PLR0917 (typer passes options by name)
+    trace: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trace", "-t", help="Replay this recording instead of the simulated day (repeatable)."
+        ),
+    ] = None,
+    hours: Annotated[
+        float, typer.Option(min=0.1, max=24, help="Length of the simulated day.")
+    ] = 8.5,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated day.")] = 1234,
+    speed: Annotated[
+        float,
+        typer.Option(min=0, help="Multiple of real time; 0 = chosen to finish in about a minute."),
+    ] = 0.0,
+    external: Annotated[
+        bool,
+        typer.Option(
+            "--external", help="Use the configured broker and InfluxDB instead of private ones."
+        ),
+    ] = False,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for the wearers' HTML reports.")
+    ] = Path("demo-reports"),
+) -> None:
+    """The whole product with no hardware: virtual sensors, gateway, recorder, InfluxDB, reports."""
+    from dashboards.influx import InfluxError
+    from posture.demo import run_demo
+    from posture.mqtt import BrokerError
+    from posture.servers import ServerError
+    from sensor_gateway.traces import TraceError
+
+    try:
+        code = run_demo(
+            settings(),
+            trace_paths=trace or [],
+            hours=hours,
+            seed=seed,
+            speed=speed or None,
+            external=external,
+            out_dir=out,
+            console=console,
+        )
+    except (TraceError, BrokerError, InfluxError, ServerError) as err:
+        raise fail(str(err)) from None
+    except OSError as err:
+        raise fail(f"{err.filename or ''}: {err.strerror or err}") from None
+    raise typer.Exit(code)
