@@ -1,25 +1,23 @@
 """A small fleet for the dashboard tests: real recordings as wearers of two teams, replayed through
-the real pipeline into InfluxDB, plus nudge events and device reports published as contract
-payloads through the real recorder.
+the real pipeline (edge analytics, MQTT, recorder) into InfluxDB, with the engine's own nudges
+(a short nudge policy, so that these short recordings get some), plus device reports.
 
-The analytics engine does not issue nudges yet (issue 3), so the nudges here follow a plain rule
-on the engine's own sitting bouts; the gateway does not publish device health yet (issue 4), so
-the reports here are made up from a seeded generator. Both go through MQTT and the recorder
-exactly as the real ones will.
+The device reports are made up from a seeded generator (the fleet replays traces, not radio
+links) and go through MQTT and the recorder exactly as the gateway's do.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from analytics.contract import encode_device, gateway_topic
 from analytics.monitor import Output
 from analytics.offline import analyze
-from analytics.params import AnalyticsParams, BoutRules
+from analytics.params import AnalyticsParams, BoutRules, NudgePolicy
 from analytics.records import DeviceHealth, Event, EventKind, MinuteMetrics, Placement
 from dashboards.influx import InfluxClient
 from dashboards.recorder import Recorder
@@ -27,15 +25,18 @@ from posture import servers
 from posture.mqtt import connect, make_client
 from posture.pipeline import RecorderThread, run_pipeline
 from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
-from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.service import SensorKey
 from sensor_gateway.traces import read_trace
 from tests.conftest import DATASETS
 
 START = 1_790_000_000.0  # 2026-09-21 16:13:20 in Europe/Berlin
 TZ = "Europe/Berlin"
-# prolonged bouts at 5 min, so that these short recordings have some (the panels count the flag)
-PARAMS = AnalyticsParams(bouts=BoutRules(prolonged_s=300.0))
+# prolonged bouts at 5 min and nudges after 3 min of sitting (then every 2), so that these short
+# recordings have some (the panels count the flags and the nudge events)
+PARAMS = AnalyticsParams(
+    bouts=BoutRules(prolonged_s=300.0),
+    nudges=NudgePolicy(sitting_s=180.0, repeat_s=120.0, slouch_every_s=300.0),
+)
 TEAMS = {
     ("teamA", "site1"): [
         "casale_chest/subject02.csv",
@@ -47,7 +48,6 @@ TEAMS = {
     ],
     ("teamB", "site2"): ["uci_hapt_waist/user01_exp01.csv", "uci_hapt_waist/user02_exp03.csv"],
 }
-RESPONSE_WINDOW_S = 300.0
 
 
 @dataclass
@@ -57,7 +57,6 @@ class Wearer:
     site: str
     recording: str
     output: Output
-    nudges: list[Event] = field(default_factory=list)
 
     @property
     def minutes(self) -> list[MinuteMetrics]:
@@ -65,7 +64,11 @@ class Wearer:
 
     @property
     def events(self) -> list[Event]:
-        return [*self.output.events, *self.nudges]
+        return self.output.events
+
+    @property
+    def nudges(self) -> list[Event]:
+        return [e for e in self.events if e.kind in (EventKind.NUDGE, EventKind.NUDGE_OUTCOME)]
 
     def of(self, kind: EventKind) -> list[Event]:
         return [e for e in self.events if e.kind is kind]
@@ -76,30 +79,6 @@ class Fleet:
     influx: InfluxClient
     wearers: list[Wearer]
     devices: list[DeviceHealth]
-
-
-def nudges_for(wearer_id: str, output: Output) -> list[Event]:
-    """A movement nudge in the middle of each sitting bout, answered if the bout ended in a break
-    within the response window; a slouch nudge at the start of each slouch episode, answered if it
-    ended within the window. Contract: `nudge` at issue time, `nudge_outcome` with the same start.
-    """
-    out = []
-    for e in output.events:
-        if e.kind is EventKind.SITTING_BOUT:
-            t, reason = (e.start_s + e.end_s) / 2, "sitting"
-            ended = e.values.get("ended_by") == "break"
-        elif e.kind is EventKind.SLOUCH:
-            t, reason, ended = e.start_s, "slouch", True
-        else:
-            continue
-        t = round(t, 3)
-        responded = ended and e.end_s - t <= RESPONSE_WINDOW_S
-        values: dict[str, float | str | bool] = {"reason": reason, "responded": responded}
-        if responded:
-            values["response_s"] = round(e.end_s - t, 3)
-        out.append(Event(wearer_id, EventKind.NUDGE, t, t, {"reason": reason}))
-        out.append(Event(wearer_id, EventKind.NUDGE_OUTCOME, t, t + RESPONSE_WINDOW_S, values))
-    return out
 
 
 def device_reports(wearers: list[Wearer], *, seed: int = 1234) -> list[DeviceHealth]:
@@ -175,19 +154,7 @@ def build_fleet(broker: servers.Mosquitto, influxd: servers.Influxd) -> Fleet:
             params=PARAMS,
         )
         assert run.recorder.rejected == 0
-    for w in wearers:
-        w.nudges = nudges_for(w.id, w.output)
     devices = device_reports(wearers)
-
-    def publish_nudges() -> Iterator[None]:
-        for team, site in TEAMS:
-            publisher = MqttPublisher(mqtt, f"gw-{team[-1].lower()}", team=team, site=site)
-            publisher.start()
-            for w in wearers:
-                if w.team == team and w.nudges:
-                    publisher.publish_output(w.id, Output(events=w.nudges))
-            publisher.close()
-            yield
 
     def publish_devices() -> Iterator[None]:
         client = make_client(mqtt, f"dev-{uuid.uuid4().hex[:8]}")
@@ -202,6 +169,5 @@ def build_fleet(broker: servers.Mosquitto, influxd: servers.Influxd) -> Fleet:
         client.loop_stop()
         yield
 
-    _record(mqtt, influx, publish_nudges(), sum(len(w.nudges) for w in wearers))
     _record(mqtt, influx, publish_devices(), len(devices))
     return Fleet(influx, wearers, devices)
