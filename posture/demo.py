@@ -33,7 +33,7 @@ from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records
 from dashboards.report import NoData, from_influx, write
 from sensor_gateway.gateway import Gateway, SensorAssignment
-from sensor_gateway.profiles import get_profile
+from sensor_gateway.profiles import Nudge, get_profile
 from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.radio import Radio
 from sensor_gateway.runner import serve
@@ -171,11 +171,15 @@ async def stream(
     timebase: TimeBase,
     zone: ZoneInfo,
     console: Console,
-) -> Gateway:
-    """Virtual sensors -> real gateway -> MQTT, with a live view, until the data are through."""
+) -> tuple[Gateway, dict[SensorKey, VirtualSensor]]:
+    """Virtual sensors -> real gateway -> MQTT, with a live view, until the data are through.
+
+    Returns the gateway (with its counters) and the virtual sensors (with what they received).
+    """
     end_s = max(float(s.trace.t_s[-1]) for s in sensors)
     start_s = min(float(s.trace.t_s[0]) for s in sensors)
     holder: list[Gateway] = []
+    devices: dict[SensorKey, VirtualSensor] = {}
     wearers = list(dict.fromkeys(s.key.wearer_id for s in sensors))
     progress = Progress(
         TextColumn("streaming"),
@@ -196,6 +200,7 @@ async def stream(
                 )
             )
             assigned.append(SensorAssignment(virtual.address, get_profile(s.profile), s.key))
+            devices[s.key] = virtual
         running = asyncio.create_task(
             serve(
                 settings,
@@ -222,7 +227,7 @@ async def stream(
             progress.update(task, completed=1.0)
             live.update(Group(progress, live_table(gateway, wearers, zone)))
         console.print()
-    return gateway
+    return gateway, devices
 
 
 def run_demo(
@@ -280,7 +285,7 @@ def run_demo(
         timebase = TimeBase(
             origin_s=min(float(s.trace.t_s[0]) for s in sensors) - 2.0, speed=chosen
         )
-        gateway = asyncio.run(
+        gateway, devices = asyncio.run(
             stream(settings, sensors, publisher, timebase=timebase, zone=zone, console=console)
         )
         publisher.flush(timeout_s=60.0)
@@ -292,6 +297,13 @@ def run_demo(
             f"gateway: {received} samples received, {lost} lost; published {publisher.published} "
             f"messages; recorder wrote {stats.written_messages}, rejected {stats.rejected}"
         )
+        shown = [
+            f"{key.wearer_id} {key.placement.value} {len(device.nudges)}"
+            for key, device in devices.items()
+            if device.profile.nudge_writes(Nudge.SITTING)
+        ]
+        if shown:
+            console.print(f"nudges shown on the devices that can: {', '.join(shown)}")
         influx = InfluxClient(endpoints.influx)
         stack.callback(influx.close)
         written = report_wearers(influx, sensors, zone=zone, out_dir=out_dir, console=console)

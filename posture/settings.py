@@ -127,6 +127,7 @@ class GenericProfileSettings(_Section):
     counts_per_g: float = Field(1000.0, gt=0)
     rate_hz: float = Field(50.0, gt=0, le=1000)
     name_prefix: str = "posture-imu"
+    haptic_uuid: str = "7e570003-6f73-7475-7265-2d6d6f6e0000"  # "" if the firmware has no motor
 
 
 class GatewaySettings(_Section):

@@ -68,6 +68,7 @@ def profile_for(sensor: SensorSettings, settings: GatewaySettings) -> Profile:
         counts_per_g=g.counts_per_g,
         rate_hz=g.rate_hz,
         names=(g.name_prefix,),
+        haptic_uuid=g.haptic_uuid,
     )
 
 

@@ -193,7 +193,8 @@ def test_profiles_are_recognised_by_name_or_service() -> None:
 
 def test_nudges_exist_where_the_device_can_show_them() -> None:
     showable = {n for n, p in PROFILES.items() if p.nudge_writes(Nudge.SITTING)}
-    assert showable == {"microbit", "thingy52", "metamotion"}
+    assert showable == {"microbit", "thingy52", "metamotion", "generic"}
+    assert not generic.make(haptic_uuid="").nudge_writes(Nudge.SITTING)  # firmware without a motor
 
 
 def test_decode_command_prints_one_sample_per_line() -> None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .base import Layout, Profile
+from .base import Layout, Nudge, Profile, Write
 
 SERVICE = "7e570001-6f73-7475-7265-2d6d6f6e0000"
 DATA = "7e570002-6f73-7475-7265-2d6d6f6e0000"
+HAPTIC = "7e570003-6f73-7475-7265-2d6d6f6e0000"  # write 1 (move) or 2 (sit up): vibration pattern
 DTYPES = {"int16": "<i2", "float32": "<f4"}
 
 
@@ -24,8 +25,13 @@ def make(
     header: bytes = b"",
     rate_hz: float = 50.0,
     names: tuple[str, ...] = ("posture-imu",),
+    haptic_uuid: str = HAPTIC,
 ) -> Profile:
-    """A generic profile; every sample is x, y, z of `sample_format` divided by `counts_per_g`."""
+    """A generic profile; every sample is x, y, z of `sample_format` divided by `counts_per_g`.
+
+    With a `haptic_uuid` (in the same service), nudges are written to it as one byte: 1 for a
+    movement break, 2 for a posture check; an empty one means the firmware has no motor.
+    """
     layout = Layout(
         header=header, dtype=DTYPES[sample_format], values=3, samples=1, per_g=counts_per_g
     )
@@ -36,6 +42,12 @@ def make(
         decode=layout.decode,
         rate_hz=rate_hz,
         names=names,
+        nudges={
+            Nudge.SITTING: (Write(haptic_uuid.lower(), b"\x01"),),
+            Nudge.SLOUCH: (Write(haptic_uuid.lower(), b"\x02"),),
+        }
+        if haptic_uuid
+        else {},
     )
 
 

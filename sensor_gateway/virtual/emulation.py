@@ -132,6 +132,7 @@ EMULATIONS: dict[str, Emulation] = {
         PROFILES["generic"],
         _layout_encoder(generic.LAYOUT),
         max_per_notification=40,  # DIY firmware may batch samples, 6 bytes each
+        writable={generic.SERVICE: (generic.HAPTIC,)},
         advertise_service=True,
         layout=generic.LAYOUT,
     ),
