@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .params import clock_minutes
 from .records import (
     DeviceHealth,
     Event,
@@ -143,11 +142,11 @@ class Message:
     site: str = ""
 
 
-def _json(payload: Mapping[str, Any]) -> bytes:
+def to_json(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), allow_nan=False, sort_keys=True).encode()
 
 
-def _envelope(kind: str, wearer_id: str, team: str, site: str) -> dict[str, Any]:
+def envelope(kind: str, wearer_id: str, team: str, site: str) -> dict[str, Any]:
     envelope: dict[str, Any] = {"v": SCHEMA_VERSION, "type": kind, "wearer": wearer_id}
     if team:
         envelope["team"] = team
@@ -157,8 +156,8 @@ def _envelope(kind: str, wearer_id: str, team: str, site: str) -> dict[str, Any]
 
 
 def encode_event(event: Event, *, team: str = "", site: str = "") -> bytes:
-    return _json(
-        _envelope("event", event.wearer_id, team, site)
+    return to_json(
+        envelope("event", event.wearer_id, team, site)
         | {
             "id": event.event_id,
             "kind": event.kind.value,
@@ -170,8 +169,8 @@ def encode_event(event: Event, *, team: str = "", site: str = "") -> bytes:
 
 
 def encode_minute(m: MinuteMetrics, *, team: str = "", site: str = "") -> bytes:
-    return _json(
-        _envelope("minute", m.wearer_id, team, site)
+    return to_json(
+        envelope("minute", m.wearer_id, team, site)
         | {
             "start": round(m.start_s, 3),
             "posture_s": {p.value: s for p, s in m.posture_s.items()},
@@ -195,8 +194,8 @@ def encode_state(
 ) -> bytes:
     """The retained state: posture now, bout starts, today's sitting and the lowest battery."""
     sitting_since = None if state.sitting_since_s is None else round(state.sitting_since_s, 3)
-    return _json(
-        _envelope("state", state.wearer_id, team, site)
+    return to_json(
+        envelope("state", state.wearer_id, team, site)
         | {
             "t": round(state.t_s, 3),
             "posture": state.posture.value,
@@ -209,66 +208,8 @@ def encode_state(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Nudge:
-    """A nudge as the wearer's devices receive it on `<root>/<wearer>/nudge`."""
-
-    wearer_id: str
-    t_s: float
-    reason: str  # "sitting" or "slouch"
-    message: str
-    nudge_id: str
-
-
-def nudge_message(event: Event) -> str:
-    """The words a wearer sees for a nudge event."""
-    reason = event.values.get("reason")
-    sitting = event.values.get("sitting_s")
-    if reason == "slouch":
-        return "You have been leaning forward for a while: sit back and straighten up."
-    if isinstance(sitting, int | float) and sitting > 0:
-        return f"You have been sitting for {round(sitting / 60)} min: time to stand up and move."
-    return "Time to stand up and move for a few minutes."
-
-
-def encode_nudge(event: Event) -> bytes:
-    if event.kind is not EventKind.NUDGE:
-        raise ValueError(f"not a nudge: {event.kind}")
-    return _json(
-        _envelope("nudge", event.wearer_id, "", "")
-        | {
-            "id": event.event_id,
-            "t": round(event.start_s, 3),
-            "reason": str(event.values.get("reason", "sitting")),
-            "message": nudge_message(event),
-        }
-    )
-
-
-def decode_nudge(payload: bytes) -> Nudge:
-    data = _load(payload)
-    if data.get("type") != "nudge":
-        raise PayloadError(f"payload type {str(data.get('type'))[:40]!r}, expected 'nudge'")
-    reason = _field(data, "reason", str)
-    if reason not in ("sitting", "slouch"):
-        raise PayloadError(f"unknown nudge reason {reason[:40]!r}")
-    message = _field(data, "message", str)
-    if len(message) > 500:
-        raise PayloadError(f"nudge message of {len(message)} characters (at most 500)")
-    nudge_id = _field(data, "id", str)
-    if not ID_PATTERN.fullmatch(nudge_id):
-        raise PayloadError("nudge id is not an identifier")
-    return Nudge(
-        wearer_id=_wearer(data),
-        t_s=_number(data, "t", lo=0.0),
-        reason=reason,
-        message=message,
-        nudge_id=nudge_id,
-    )
-
-
 def encode_device(h: DeviceHealth) -> bytes:
-    return _json(
+    return to_json(
         {
             "v": SCHEMA_VERSION,
             "type": "device",
@@ -292,7 +233,7 @@ def encode_status(status: str) -> bytes:
     """A gateway's retained status (`online`, or `offline` as its last will)."""
     if status not in GATEWAY_STATUSES:
         raise ValueError(f"gateway status must be one of {GATEWAY_STATUSES}, got {status!r}")
-    return _json({"v": SCHEMA_VERSION, "type": "status", "status": status})
+    return to_json({"v": SCHEMA_VERSION, "type": "status", "status": status})
 
 
 # -- decoding ---------------------------------------------------------------------------------
@@ -300,7 +241,7 @@ def encode_status(status: str) -> bytes:
 
 def decode(payload: bytes) -> Message:
     """The record in `payload` (an event, a minute or a device report), with its tags."""
-    data = _load(payload)
+    data = load_object(payload)
     kind = data.get("type")
     record: Event | MinuteMetrics | DeviceHealth
     if kind == "event":
@@ -323,29 +264,29 @@ def _tag(data: Mapping[str, Any], key: str) -> str:
 
 def decode_state(payload: bytes) -> WearerState:
     """The `WearerState` in a (retained) state payload."""
-    data = _load(payload)
+    data = load_object(payload)
     if data.get("type") != "state":
         raise PayloadError(f"payload type {str(data.get('type'))[:40]!r} is not 'state'")
-    posture = _field(data, "posture", str)
+    posture = field(data, "posture", str)
     if posture not in _POSTURE_NAMES:
         raise PayloadError(f"unknown posture {posture[:40]!r}")
-    sitting = None if data.get("sitting_since") is None else _number(data, "sitting_since", lo=0)
+    sitting = None if data.get("sitting_since") is None else number(data, "sitting_since", lo=0)
     return WearerState(
-        wearer_id=_wearer(data),
-        t_s=_number(data, "t", lo=0.0),
+        wearer_id=wearer_of(data),
+        t_s=number(data, "t", lo=0.0),
         posture=Posture(posture),
-        posture_since_s=_number(data, "posture_since", lo=0.0),
+        posture_since_s=number(data, "posture_since", lo=0.0),
         sitting_since_s=sitting,
-        calibrated=_field(data, "calibrated", bool),
+        calibrated=field(data, "calibrated", bool),
     )
 
 
 def decode_status(payload: bytes) -> str:
     """A gateway's status: `online` or `offline`."""
-    data = _load(payload)
+    data = load_object(payload)
     if data.get("type") != "status":
         raise PayloadError(f"payload type {str(data.get('type'))[:40]!r} is not 'status'")
-    status = _field(data, "status", str)
+    status = field(data, "status", str)
     if status not in GATEWAY_STATUSES:
         raise PayloadError(f"unknown gateway status {status[:40]!r}")
     return str(status)
@@ -363,7 +304,7 @@ _POSTURES: Final = tuple((p, p.value) for p in Posture)
 _EVENT_KINDS: Final = {k.value: k for k in EventKind}
 
 
-def _load(payload: bytes) -> dict[str, Any]:
+def load_object(payload: bytes) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
     try:
@@ -378,7 +319,7 @@ def _load(payload: bytes) -> dict[str, Any]:
     return data
 
 
-def _field(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+def field(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     if key not in data:
         raise PayloadError(f"missing field {key!r}")
     value = data[key]
@@ -394,11 +335,11 @@ def _name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(k.__name__ for k in kinds)
 
 
-def _number(data: Mapping[str, Any], key: str, *, lo: float = -1e12, hi: float = 1e12) -> float:
+def number(data: Mapping[str, Any], key: str, *, lo: float = -1e12, hi: float = 1e12) -> float:
     value = data.get(key)
     if type(value) is float and lo <= value <= hi:  # the common case (NaN fails the comparison)
         return value
-    value = float(_field(data, key, (int, float)))
+    value = float(field(data, key, (int, float)))
     if not math.isfinite(value) or not lo <= value <= hi:
         raise PayloadError(f"field {key!r} = {value} is out of range [{lo:g}, {hi:g}]")
     return value
@@ -408,14 +349,14 @@ def _count(data: Mapping[str, Any], key: str, *, hi: int = 86400) -> int:
     value = data.get(key)
     if type(value) is int and 0 <= value <= hi:  # the common case, checked fast
         return value
-    value = _field(data, key, int)
+    value = field(data, key, int)
     if not 0 <= value <= hi:
         raise PayloadError(f"field {key!r} = {value} is out of range [0, {hi}]")
     return int(value)
 
 
-def _wearer(data: Mapping[str, Any]) -> str:
-    wearer = _field(data, "wearer", str)
+def wearer_of(data: Mapping[str, Any]) -> str:
+    wearer = field(data, "wearer", str)
     if not ID_PATTERN.fullmatch(wearer) or wearer in RESERVED_IDS:
         raise PayloadError(f"wearer id {wearer[:80]!r} is not a valid pseudonym")
     return str(wearer)
@@ -444,16 +385,16 @@ def _values(raw: Any) -> dict[str, Value]:
 
 
 def _event(data: Mapping[str, Any]) -> Event:
-    kind_name = _field(data, "kind", str)
+    kind_name = field(data, "kind", str)
     kind = _EVENT_KINDS.get(kind_name)
     if kind is None:
         raise PayloadError(f"unknown event kind {kind_name[:80]!r}")
-    start = _number(data, "start", lo=0.0)
-    end = _number(data, "end", lo=0.0)
+    start = number(data, "start", lo=0.0)
+    end = number(data, "end", lo=0.0)
     if end < start:
         raise PayloadError(f"event ends ({end}) before it starts ({start})")
     event = Event(
-        wearer_id=_wearer(data),
+        wearer_id=wearer_of(data),
         kind=kind,
         start_s=start,
         end_s=end,
@@ -465,38 +406,38 @@ def _event(data: Mapping[str, Any]) -> Event:
 
 
 def _minute(data: Mapping[str, Any]) -> MinuteMetrics:
-    raw = _field(data, "posture_s", dict)
+    raw = field(data, "posture_s", dict)
     unknown = raw.keys() - _POSTURE_NAMES
     if unknown:
         raise PayloadError(f"unknown posture(s) {sorted(unknown)[:5]} in posture_s")
     posture_s = {p: _count(raw, name, hi=60) if name in raw else 0 for p, name in _POSTURES}
     if sum(posture_s.values()) != 60:
         raise PayloadError(f"posture seconds add up to {sum(posture_s.values())}, not 60")
-    bands = _field(data, "band_s", list)
+    bands = field(data, "band_s", list)
     if len(bands) != 3 or not all(
         isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 60 for b in bands
     ):
         raise PayloadError("field 'band_s' must be three whole seconds in [0, 60]")
 
     def optional(key: str) -> float | None:
-        return None if data.get(key) is None else _number(data, key, lo=-180.0, hi=180.0)
+        return None if data.get(key) is None else number(data, key, lo=-180.0, hi=180.0)
 
     return MinuteMetrics(
-        wearer_id=_wearer(data),
-        start_s=_number(data, "start", lo=0.0),
+        wearer_id=wearer_of(data),
+        start_s=number(data, "start", lo=0.0),
         posture_s=posture_s,
         slouch_s=_count(data, "slouch_s", hi=60),
         flexion_mean_deg=optional("flexion_mean_deg"),
         flexion_max_deg=optional("flexion_max_deg"),
         band_s=(bands[0], bands[1], bands[2]),
-        enmo_mg=_number(data, "enmo_mg", lo=0.0, hi=1e5),
+        enmo_mg=number(data, "enmo_mg", lo=0.0, hi=1e5),
         steps=_count(data, "steps", hi=1000) if "steps" in data else 0,
     )
 
 
 def _device(data: Mapping[str, Any]) -> DeviceHealth:
     def ident(key: str) -> str:
-        value = _field(data, key, str)
+        value = field(data, key, str)
         if not ID_PATTERN.fullmatch(value):
             raise PayloadError(f"field {key!r} must be 1-64 letters, digits, '_', '.' or '-'")
         return str(value)
@@ -509,82 +450,20 @@ def _device(data: Mapping[str, Any]) -> DeviceHealth:
             raise PayloadError(f"field {key!r} must be a whole number in [{lo}, {hi}] or null")
         return value
 
-    placement = _field(data, "placement", str)
+    placement = field(data, "placement", str)
     if placement not in {p.value for p in Placement}:
         raise PayloadError(f"unknown placement {placement[:40]!r}")
     return DeviceHealth(
         gateway_id=ident("gateway"),
         sensor_id=ident("sensor"),
-        wearer_id=_wearer(data),
+        wearer_id=wearer_of(data),
         placement=Placement(placement),
         profile=ident("profile"),
-        t_s=_number(data, "t", lo=0.0),
-        connected=_field(data, "connected", bool),
+        t_s=number(data, "t", lo=0.0),
+        connected=field(data, "connected", bool),
         battery_pct=optional_int("battery_pct", 0, 100),
         rssi_dbm=optional_int("rssi_dbm", -200, 20),
         samples=_count(data, "samples", hi=2**53),
         lost=_count(data, "lost", hi=2**53),
         reconnects=_count(data, "reconnects", hi=2**31),
     )
-
-
-# -- wearer commands (`<root>/<wearer>/cmd`) -------------------------------------------------------
-
-COMMANDS: Final = ("snooze", "dnd", "calibrate", "quiet_hours")
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A wearer's command to the gateway: snooze nudges, do-not-disturb, calibrate, quiet hours."""
-
-    wearer_id: str
-    name: str  # one of COMMANDS
-    minutes: float = 0.0  # snooze: for how long
-    on: bool = False  # dnd: on or off
-    spans: tuple[tuple[str, str], ...] = ()  # quiet_hours: ("HH:MM", "HH:MM") pairs; () = none
-
-    def __post_init__(self) -> None:
-        if self.name not in COMMANDS:
-            raise ValueError(f"unknown command {self.name!r} (one of {', '.join(COMMANDS)})")
-
-
-def encode_command(command: Command) -> bytes:
-    body: dict[str, Any] = {"cmd": command.name}
-    if command.name == "snooze":
-        body["minutes"] = command.minutes
-    elif command.name == "dnd":
-        body["on"] = command.on
-    elif command.name == "quiet_hours":
-        body["spans"] = [list(span) for span in command.spans]
-    return _json(_envelope("cmd", command.wearer_id, "", "") | body)
-
-
-def decode_command(payload: bytes) -> Command:
-    """A command from its payload; raises `PayloadError`."""
-    data = _load(payload)
-    if data.get("type") != "cmd":
-        raise PayloadError(f"payload type {str(data.get('type'))[:40]!r}, expected 'cmd'")
-    name = _field(data, "cmd", str)
-    if name not in COMMANDS:
-        raise PayloadError(f"unknown command {name[:40]!r}")
-    wearer = _wearer(data)
-    if name == "snooze":
-        return Command(wearer, name, minutes=_number(data, "minutes", lo=1.0, hi=24 * 60.0))
-    if name == "dnd":
-        return Command(wearer, name, on=_field(data, "on", bool))
-    if name == "quiet_hours":
-        raw = _field(data, "spans", list)
-        if len(raw) > 8 or not all(
-            isinstance(s, list)
-            and len(s) == 2
-            and all(isinstance(x, str) and len(x) <= 5 for x in s)
-            for s in raw
-        ):
-            raise PayloadError('field \'spans\' must be at most 8 ["HH:MM", "HH:MM"] pairs')
-        try:
-            for start, end in raw:
-                clock_minutes(start), clock_minutes(end)
-        except ValueError as err:
-            raise PayloadError(str(err)) from None
-        return Command(wearer, name, spans=tuple((s[0], s[1]) for s in raw))
-    return Command(wearer, name)

@@ -22,7 +22,8 @@ from dbus_fast import BusType, Message, MessageType
 from dbus_fast.aio import MessageBus
 from rich.console import Console
 
-from analytics.contract import Nudge, PayloadError, decode_nudge, wearer_topic
+from analytics.contract import PayloadError, wearer_topic
+from analytics.messages import Nudge, decode_nudge
 
 from .mqtt import connect, make_client
 from .settings import MqttSettings

@@ -24,17 +24,15 @@ import paho.mqtt.client as paho
 from paho.mqtt.reasoncodes import ReasonCode
 
 from analytics.contract import (
-    Command,
     PayloadError,
-    decode_command,
     encode_device,
     encode_event,
     encode_minute,
-    encode_nudge,
     encode_state,
     gateway_topic,
     wearer_topic,
 )
+from analytics.messages import Command, decode_command, encode_nudge
 from analytics.monitor import Output
 from analytics.records import DeviceHealth, EventKind, WearerState
 from posture.mqtt import BrokerError, connect, make_client

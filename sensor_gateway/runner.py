@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analytics.contract import Command
+from analytics.messages import Command
 from analytics.records import Placement
 from posture.settings import GatewaySettings, SensorSettings, Settings
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from analytics.contract import Command
+from analytics.messages import Command
 from analytics.monitor import Output, WearerMonitor
 from analytics.orientation import Calibration
 from analytics.params import AnalyticsParams

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from analytics.contract import Command, check_id
+from analytics.contract import check_id
+from analytics.messages import Command
 from posture.app import app, console, fail, settings
 
 
@@ -55,7 +56,8 @@ def cmd(
     wearer: Annotated[str, typer.Option("--wearer", "-w", help="The wearer's pseudonym.")] = "",
 ) -> None:
     """Send a wearer's command to the gateway: snooze, do-not-disturb, calibrate, quiet hours."""
-    from analytics.contract import encode_command, wearer_topic
+    from analytics.contract import wearer_topic
+    from analytics.messages import encode_command
     from posture.mqtt import BrokerError, publish_once
 
     try:

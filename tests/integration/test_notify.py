@@ -22,7 +22,8 @@ from dbus_fast.service import ServiceInterface, method
 from paho.mqtt import publish
 from rich.console import Console
 
-from analytics.contract import encode_nudge, wearer_topic
+from analytics.contract import wearer_topic
+from analytics.messages import encode_nudge
 from analytics.records import Event, EventKind
 from posture.notify import DbusNotifier, TerminalNotifier, pick_notifier, show_nudges
 from posture.settings import MqttSettings

@@ -20,7 +20,8 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from analytics.contract import Command, decode_nudge, encode_command, wearer_topic
+from analytics.contract import wearer_topic
+from analytics.messages import Command, decode_nudge, encode_command
 from analytics.params import AnalyticsParams, NudgePolicy
 from analytics.records import Placement
 from posture.mqtt import publish_once
