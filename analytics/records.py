@@ -111,6 +111,8 @@ class Event:
     def event_id(self) -> str:
         """A stable id from the content that identifies the event (wearer, kind, start)."""
         key = f"{self.wearer_id}|{self.kind.value}|{round(self.start_s * 1000)}"
+        if "placement" in self.values:  # one per sensor (calibrations of trunk and thigh)
+            key += f"|{self.values['placement']}"
         return hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:16]
 
 

@@ -13,7 +13,7 @@ from typing import Final
 from analytics.contract import VALUE_TYPES
 from analytics.records import DeviceHealth, Event, MinuteMetrics, Posture, Value
 
-from .schema import DEVICE, EVENT, MINUTE, to_ms
+from .schema import DEVICE, EVENT, EVENT_TAGS, MINUTE, to_ms
 
 _ESCAPE_KEY: Final = str.maketrans(
     {",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n", "\t": r"\t", "\r": r"\r"}
@@ -59,8 +59,12 @@ def event_line(e: Event, *, team: str = "", site: str = "") -> str:
     """The `event` point of `e`."""
     pairs: list[tuple[str, Value]] = [("event_id", e.event_id), ("end_s", float(e.end_s))]
     for name, value in e.values.items():
-        pairs.append((name, float(value) if VALUE_TYPES.get(name) is float else value))
-    tags = f",kind={tag(e.kind.value)}" + _org_tags(e.wearer_id, team, site)
+        if name not in EVENT_TAGS:
+            pairs.append((name, float(value) if VALUE_TYPES.get(name) is float else value))
+    tags = f",kind={tag(e.kind.value)}"
+    if "placement" in e.values:  # tags in sorted order: kind < placement < site < team < wearer
+        tags += f",placement={tag(str(e.values['placement']))}"
+    tags += _org_tags(e.wearer_id, team, site)
     return f"{EVENT}{tags} {_fields(pairs)} {to_ms(e.start_s)}"
 
 

@@ -30,6 +30,10 @@ EVENT: Final = "event"
 DEVICE: Final = "device"
 BAND_FIELDS: Final = ("band_0_20_s", "band_20_60_s", "band_60_s")
 
+# Event values written as tags: they tell apart events of one kind that start together (the
+# calibrations of a wearer's trunk and thigh sensors), which would otherwise be one point.
+EVENT_TAGS: Final = ("placement",)
+
 # Every field the recorder writes, per measurement, with its type: the dashboards' contract.
 FIELDS: Final[dict[str, dict[str, type]]] = {
     MINUTE: {
@@ -41,7 +45,11 @@ FIELDS: Final[dict[str, dict[str, type]]] = {
         "enmo_mg": float,
         "steps": int,
     },
-    EVENT: {"event_id": str, "end_s": float, **VALUE_TYPES},
+    EVENT: {
+        "event_id": str,
+        "end_s": float,
+        **{k: v for k, v in VALUE_TYPES.items() if k not in EVENT_TAGS},
+    },
     DEVICE: {
         "connected": bool,
         "battery_pct": int,
@@ -53,7 +61,7 @@ FIELDS: Final[dict[str, dict[str, type]]] = {
 }
 TAGS: Final[dict[str, tuple[str, ...]]] = {
     MINUTE: ("wearer", "team", "site"),
-    EVENT: ("wearer", "team", "site", "kind"),
+    EVENT: ("wearer", "team", "site", "kind", *EVENT_TAGS),
     DEVICE: ("gateway", "sensor", "wearer", "placement", "profile"),
 }
 
@@ -94,7 +102,10 @@ def event_point(e: Event, *, team: str = "", site: str = "") -> Point:
     point.field("event_id", e.event_id)
     point.field("end_s", float(e.end_s))
     for name, value in e.values.items():
-        point.field(name, float(value) if VALUE_TYPES.get(name) is float else value)
+        if name in EVENT_TAGS:
+            point.tag(name, str(value))
+        else:
+            point.field(name, float(value) if VALUE_TYPES.get(name) is float else value)
     return point
 
 
