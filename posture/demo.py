@@ -27,7 +27,7 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from analytics.records import Placement, Trace
+from analytics.records import Event, Placement, Trace
 from analytics.summary import summarise
 from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records
@@ -44,9 +44,10 @@ from sensor_gateway.traces import read_trace
 from sensor_gateway.virtual import VirtualRadio, VirtualSensor
 
 from . import servers
+from .demo_channels import Channels
 from .recorder_process import RecorderProcess
 from .render import day_strip, duration, summary_table
-from .settings import InfluxSettings, MqttSettings, Settings
+from .settings import HomeAssistantSettings, InfluxSettings, MqttSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ DAY_SENSORS = (
 RECORDING_PROFILES = ("microbit", "thingy52", "witmotion", "metamotion", "polar_h10", "generic")
 NOTIFICATIONS_PER_S = 2500.0  # what the virtual radio carries comfortably on this kind of machine
 STREAM_S = 75.0  # aim: the data stream in about this long
+QUIET_HOURS = ("12:00", "13:00")  # one wearer asks for a quiet lunch hour on its command topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,7 @@ async def stream(
     *,
     timebase: TimeBase,
     zone: ZoneInfo,
+    channels: Channels,
     console: Console,
 ) -> tuple[Gateway, dict[SensorKey, VirtualSensor]]:
     """Virtual sensors -> real gateway -> MQTT, with a live view, until the data are through.
@@ -188,6 +191,7 @@ async def stream(
         TimeElapsedColumn(),
     )
     task = progress.add_task("stream", total=1.0)
+    await channels.start()
     async with VirtualRadio(timebase=timebase) as radio:
         assigned = []
         for s in sensors:
@@ -214,7 +218,11 @@ async def stream(
             )
         )
         with Live(console=console, refresh_per_second=4, transient=False) as live:
+            commanded = False
             while not running.done() and timebase.now() < end_s + 2.0:
+                if not commanded and holder and any(s.samples for s in holder[0].stats.values()):
+                    await channels.send_quiet_hours()  # once data flow: commands apply from now
+                    commanded = True
                 done = (timebase.now() - start_s) / (end_s - start_s)
                 progress.update(task, completed=min(max(done, 0.0), 1.0))
                 live.update(
@@ -227,6 +235,7 @@ async def stream(
             progress.update(task, completed=1.0)
             live.update(Group(progress, live_table(gateway, wearers, zone)))
         console.print()
+    await channels.stop()
     return gateway, devices
 
 
@@ -243,6 +252,10 @@ def run_demo(
 ) -> int:
     """Run the demo; returns the process exit code. Raises the pipeline's one-line errors."""
     zone = ZoneInfo(settings.analytics.nudges.timezone)
+    if not external:  # the private broker: show Home Assistant discovery too
+        settings = settings.model_copy(
+            update={"home_assistant": HomeAssistantSettings(enabled=True)}
+        )
     started_at = time.monotonic()
     sensors = demo_sensors(
         trace_paths, hours=hours, seed=seed, start_s=day_start(zone), console=console
@@ -285,8 +298,26 @@ def run_demo(
         timebase = TimeBase(
             origin_s=min(float(s.trace.t_s[0]) for s in sensors) - 2.0, speed=chosen
         )
+        wearers = list(dict.fromkeys(s.key.wearer_id for s in sensors))
+        channels = Channels(
+            endpoints.mqtt,
+            notify_wearer=wearers[0],
+            quiet_wearer=wearers[-1],
+            quiet_hours=QUIET_HOURS,
+            discovery_prefix=settings.home_assistant.prefix
+            if settings.home_assistant.enabled
+            else None,
+        )
         gateway, devices = asyncio.run(
-            stream(settings, sensors, publisher, timebase=timebase, zone=zone, console=console)
+            stream(
+                settings,
+                sensors,
+                publisher,
+                timebase=timebase,
+                zone=zone,
+                channels=channels,
+                console=console,
+            )
         )
         publisher.flush(timeout_s=60.0)
         recordable = publisher.sent["event"] + publisher.sent["metric"] + publisher.sent["device"]
@@ -306,7 +337,12 @@ def run_demo(
             console.print(f"nudges shown on the devices that can: {', '.join(shown)}")
         influx = InfluxClient(endpoints.influx)
         stack.callback(influx.close)
-        written = report_wearers(influx, sensors, zone=zone, out_dir=out_dir, console=console)
+        written, events = report_wearers(
+            influx, sensors, zone=zone, out_dir=out_dir, console=console
+        )
+        console.print()
+        for line in channels.report(events, zone):
+            console.print(line, highlight=False)
     took = time.monotonic() - started_at
     console.print(
         f"wrote {len(written)} HTML report(s) to {out_dir}/ in {took:.0f} s; "
@@ -322,14 +358,19 @@ def report_wearers(
     zone: ZoneInfo,
     out_dir: Path,
     console: Console,
-) -> list[Path]:
-    """Summaries read back from InfluxDB, printed; one HTML report per wearer and day."""
+) -> tuple[list[Path], dict[str, list[Event]]]:
+    """Summaries read back from InfluxDB, printed; one HTML report per wearer and day.
+
+    Returns the reports written and each wearer's events as read back.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     start = min(float(s.trace.t_s[0]) for s in sensors) - 60.0
     end = max(float(s.trace.t_s[-1]) for s in sensors) + 60.0
     written = []
+    by_wearer: dict[str, list[Event]] = {}
     for wearer in dict.fromkeys(s.key.wearer_id for s in sensors):
         events, minutes = wearer_records(influx, wearer, start_s=start, end_s=end)
+        by_wearer[wearer] = events
         console.print()
         console.print(
             summary_table(
@@ -346,4 +387,4 @@ def report_wearers(
         path = out_dir / f"{wearer}-{day.isoformat()}.html"
         write(report, path)
         written.append(path)
-    return written
+    return written, by_wearer
