@@ -135,8 +135,8 @@ class PostureDecoder:
                 self._open = _Piece(kind=int(seg.kind[r]), start=i, end=i)
                 if seg.kind[r] == EVENT:
                     self._open.move = Movement(
-                        speed_m_s=float(seg.speed_m_s[r]),
-                        up_ratio=float(seg.up_ratio[r]),
+                        up_m_s=float(seg.up_m_s[r]),
+                        down_m_s=float(seg.down_m_s[r]),
                         turn_deg=float(seg.turn_deg[r]),
                         seen=True,
                     )
@@ -261,10 +261,8 @@ class PostureDecoder:
         piece, self._open = self._open, None
         if piece is None or piece.kind == GAP:
             return
-        if piece.kind == EVENT:
-            move, before = piece.move, self._move
-            stronger = move.speed_m_s >= before.speed_m_s
-            self._move = move if stronger or not before.seen else before
+        if piece.kind == EVENT:  # bursts in a row (a long one is cut in pieces) are one
+            self._move = self._move.then(piece.move)
             if self._trunk is not None and not self.thigh_mode and piece.lean is not None:
                 self._trunk.learn_forward(piece.lean)
             return

@@ -132,7 +132,8 @@ class Epocher:
     """Holds one sensor's samples until the aligner takes their complete epochs.
 
     Every second before the one being filled (`filling_s`) is complete. Samples of seconds
-    already taken are dropped and counted in `late_samples`.
+    already taken, or not later than the latest sample already pushed (a clock that stepped
+    back), are dropped and counted in `late_samples`: time never goes backwards.
     """
 
     def __init__(self) -> None:
@@ -142,18 +143,20 @@ class Epocher:
         self.filling_s = -np.inf  # the second the latest samples belong to
         self.first_s = np.inf  # the first second held
         self._taken_s = -np.inf  # seconds before this were taken
+        self._latest_t = -np.inf  # time of the latest sample pushed
         self.late_samples = 0
 
     def push(self, t_s: F64, accel_g: NDArray[np.floating], *, rate_hz: float) -> None:
         """Add samples at times `t_s` (sorted)."""
         if t_s.size == 0:
             return
-        if t_s[0] + _EPS < max(self._taken_s, self.filling_s):
-            keep = np.floor(t_s + _EPS) >= max(self._taken_s, self.filling_s)
+        if t_s[0] <= self._latest_t or t_s[0] + _EPS < self._taken_s:
+            keep = (t_s > self._latest_t) & (np.floor(t_s + _EPS) >= self._taken_s)
             self.late_samples += int((~keep).sum())
             t_s, accel_g = t_s[keep], accel_g[keep]
             if t_s.size == 0:
                 return
+        self._latest_t = float(t_s[-1])
         self._rate_hz = rate_hz
         self._t.append(t_s)
         self._a.append(accel_g)

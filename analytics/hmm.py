@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .params import TrunkRules
+from .segments import SPEED_FLOOR_M_S
 
 STAND, SIT, LIE = 0, 1, 2  # ties go to standing
 STATES = 3
@@ -34,11 +35,33 @@ F64 = NDArray[np.float64]
 class Movement:
     """What lies between two pieces: a burst of movement, or nothing seen."""
 
-    speed_m_s: float = 0.0  # peak vertical speed estimate
-    up_ratio: float = 0.0  # log(peak up speed / peak down speed)
+    up_m_s: float = 0.0  # peak upward vertical speed estimate
+    down_m_s: float = 0.0  # peak downward vertical speed estimate
     turn_deg: float = float("nan")  # trunk turn across it
     seen: bool = False  # False: no burst (quiet, or a short gap in the data)
     near_walking: bool = False  # one side is walking
+
+    @property
+    def speed_m_s(self) -> float:
+        """Peak vertical speed estimate."""
+        return max(self.up_m_s, self.down_m_s)
+
+    @property
+    def up_ratio(self) -> float:
+        """log(peak up speed / peak down speed)."""
+        up, down = (max(v, SPEED_FLOOR_M_S) for v in (self.up_m_s, self.down_m_s))
+        return float(np.log(up / down))
+
+    def then(self, later: Movement) -> Movement:
+        """This movement and the `later` one seen right after it, as one movement."""
+        if not self.seen:
+            return later
+        return Movement(
+            up_m_s=max(self.up_m_s, later.up_m_s),
+            down_m_s=max(self.down_m_s, later.down_m_s),
+            turn_deg=float(np.fmax(self.turn_deg, later.turn_deg)),
+            seen=True,
+        )
 
 
 def _sigmoid(x: float) -> float:
@@ -61,7 +84,8 @@ def transition(move: Movement, rules: TrunkRules) -> F64:
         change = rules.walk_change if move.near_walking else rules.quiet_change
         up = 0.5
     change = min(max(change, 1e-6), 1.0 - 1e-6)
-    up = min(max(up, 1e-6), 1.0 - 1e-6)
+    # however clear it looks, the direction of one burst is no surer than `direction_max`
+    up = min(max(up, 1.0 - rules.direction_max), rules.direction_max)
     log_c = np.log(change)
     t = np.full((STATES, STATES), np.log(1.0 - change))
     t[STAND, SIT] = log_c + np.log(1.0 - up)

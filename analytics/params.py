@@ -101,6 +101,7 @@ class TrunkRules:
     change_turn_slope: float = 1.0  # logistic slope per 10 deg of trunk turn beyond event_turn
     change_bias: float = 1.0  # logistic offset of the change probability
     direction_slope: float = 6.0  # logistic slope of up vs down on log(peak up / peak down)
+    direction_max: float = 0.99  # ... and the surest a burst's direction can be
     quiet_change: float = 0.02  # chance of a posture change with no burst between pieces
     walk_change: float = 0.1  # ... next to walking (the stand-up may merge into the walk)
     sit_tilt_deg: float = 15.0  # a trunk tilt beyond this from upright favours sitting ...
@@ -119,6 +120,8 @@ class TrunkRules:
         _positive("cold_hold_s", self.cold_hold_s)
         if self.event_max_s < 2:
             raise ValueError(f"event_max_s must be at least 2, got {self.event_max_s}")
+        if not 0.5 <= self.direction_max < 1:
+            raise ValueError(f"direction_max must be in [0.5, 1), got {self.direction_max}")
         for name in ("quiet_change", "walk_change"):
             if not 0 < getattr(self, name) < 1:
                 raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)}")

@@ -12,10 +12,12 @@ walking or lying (`other`: stairs, transitions, unlabelled, is not scored); casa
 sitting sessions are played one after another (a 60 s gap between sessions, when the phone was
 out of the pocket), and sitting is scored against upright (standing or walking).
 
-    python bench/accuracy.py [--calibrated] [--only NAME] [-v]
+    python bench/accuracy.py [--calibrated] [--only NAME] [-v] [--shift S]
 
 `--calibrated` also reports the results with the reference the engine learned on a first pass
 carried in (as a wearer's persisted calibration would be), so the hold time matters.
+`--shift S` moves every sample S seconds later (0 <= S < 1): where the samples fall on the
+engine's one-second grid must not matter, so the results should barely change.
 The last line is `RESULT min_sitting_balanced_accuracy=... min_walking_accuracy=...
 lying_accuracy=...` (fractions, the minimum over data sets).
 """
@@ -34,7 +36,7 @@ from analytics.monitor import Output, WearerMonitor
 from analytics.offline import interleave
 from analytics.orientation import Calibration
 from analytics.params import AnalyticsParams
-from analytics.records import Placement
+from analytics.records import Placement, Trace
 from analytics.timeline import POSTURES
 from posture.datasets import DATASETS, THIGH_SET, TRUNK_SETS, Recording, recordings
 
@@ -53,6 +55,7 @@ class Result:
 
 
 PARAMS = AnalyticsParams()
+SHIFT_S = 0.0  # every sample this much later (--shift)
 
 
 def with_overrides(params: AnalyticsParams, settings: list[str]) -> AnalyticsParams:
@@ -73,12 +76,15 @@ def run(
     monitor = WearerMonitor(
         "bench", placements=(placement,), params=PARAMS, calibrations=calibrations
     )
-    parts = [monitor.feed(p, b) for p, b in interleave({placement: rec.trace}, chunk_s=60.0)]
+    tr = rec.trace
+    shifted = Trace(t_s=tr.t_s + SHIFT_S, accel_g=tr.accel_g, rate_hz=tr.rate_hz)
+    parts = [monitor.feed(p, b) for p, b in interleave({placement: shifted}, chunk_s=60.0)]
     parts.append(monitor.finish())
     out = Output.merge(parts)
-    t0 = float(np.floor(rec.trace.t_s[0]))
+    t0 = float(np.floor(tr.t_s[0]))
     pred = np.full(rec.truth.size, "unknown", dtype=object)
-    rows = (out.timeline.t_s - t0).astype(int)
+    # the labelled second that most of each (shifted) epoch's samples come from
+    rows = np.floor(out.timeline.t_s + 0.5 - SHIFT_S - t0).astype(int)
     inside = (rows >= 0) & (rows < pred.size)
     pred[rows[inside]] = [POSTURES[c].value for c in out.timeline.posture[inside]]
     return pred, monitor
@@ -231,13 +237,19 @@ def main() -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="one row per recording")
     parser.add_argument("--set", action="append", default=[], help="override: section.key=value")
     parser.add_argument(
+        "--shift", type=float, default=0.0, help="move every sample this many seconds later"
+    )
+    parser.add_argument(
         "--sensitivity",
         action="store_true",
         help="sitting accuracy with each model knob halved/doubled",
     )
     args = parser.parse_args()
-    global PARAMS  # noqa: PLW0603 - the bench's one knob
+    global PARAMS, SHIFT_S  # noqa: PLW0603 - the bench's knobs
     PARAMS = with_overrides(PARAMS, args.set)
+    if not 0.0 <= args.shift < 1.0:
+        parser.error(f"--shift must be in [0, 1), got {args.shift}")
+    SHIFT_S = args.shift
     if args.sensitivity:
         sensitivity()
         return 0

@@ -59,11 +59,13 @@ def _scores(dataset: str) -> dict[str, float]:
     return out
 
 
-# floors a little below what the engine reaches today (bench/accuracy.py has the details)
+# floors a little below what the engine reaches today (bench/accuracy.py has the details);
+# forth_trace_torso's 0.965 is what it reaches with the samples at any sub-second phase
+# (bench/accuracy.py --shift): the 1.000 of an earlier engine held at phase 0 only
 FLOORS = {
     "uci_hapt_waist": {"sitting_ba": 0.95, "walking": 0.98, "lying": 0.93},
     "casale_chest": {"sitting_ba": 0.92, "walking": 0.72},
-    "forth_trace_torso": {"sitting_ba": 0.97, "walking": 0.86},
+    "forth_trace_torso": {"sitting_ba": 0.95, "walking": 0.86},
     "wisdm_pocket_thigh": {"sitting_ba": 0.89, "walking": 0.98},
 }
 
