@@ -80,6 +80,7 @@ class Gateway:
         health_every_s: float = 60.0,
         batch_s: float = 1.0,
         gap_tolerance_s: float = 0.5,
+        clock_window_s: float = 10.0,
     ) -> None:
         self.service = service
         self.gateway_id = gateway_id
@@ -89,7 +90,9 @@ class Gateway:
         self.health = health
         self.health_every_s = health_every_s
         self.batch_s = batch_s
+        # both are about the radio (real seconds), while the clock model works on stream time
         self.gap_tolerance_s = gap_tolerance_s * self.timebase.speed
+        self.clock_window_s = clock_window_s * self.timebase.speed
         self.sensors = list(sensors)
         self.links = {
             s.key: SensorLink(
@@ -139,7 +142,9 @@ class Gateway:
     async def _stream(self, assignment: SensorAssignment) -> None:
         key, profile = assignment.key, assignment.profile
         link, stats = self.links[key], self.stats[key]
-        clock = ClockModel(profile.rate_hz, gap_tolerance_s=self.gap_tolerance_s)
+        clock = ClockModel(
+            profile.rate_hz, gap_tolerance_s=self.gap_tolerance_s, window_s=self.clock_window_s
+        )
         batcher = Batcher(f"{key.wearer_id}/{key.placement.value}", batch_s=self.batch_s)
         last_end: float | None = None
         try:

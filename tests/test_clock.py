@@ -111,3 +111,44 @@ def test_reset_starts_a_new_segment() -> None:
     assert placed.new_segment
     assert placed.lost == 0
     assert placed.t0 == pytest.approx(10.5)
+
+
+@pytest.mark.parametrize(("window_s", "spurious"), [(10.0 * 400, False), (10.0, True)])
+def test_an_accelerated_stream_needs_a_window_of_real_seconds(
+    window_s: float, spurious: bool
+) -> None:
+    """At 400x, real scheduling delays of up to 60 ms are 24 s of stream time: the envelope window
+    must span 10 real seconds (as the gateway sets it), or late bursts shift times into gaps."""
+    speed, per = 400.0, 39
+    rng = np.random.default_rng(7)
+    latency = np.where(rng.random(40_000) < 0.02, rng.uniform(0.0, 0.060, 40_000), 0.001) * speed
+    produced, received = stream(RATE, 8 * 3600, per_packet=per, latency=latency)
+    model = ClockModel(RATE, gap_tolerance_s=0.5 * speed, window_s=window_s)
+    placed = run(model, received, per)
+    ends = np.array([p.t_end(per) for p in placed])
+    holes = np.array([p.t0 for p in placed])[1:] - ends[:-1]
+    assert bool(holes.max() > 2.0) == spurious, f"largest hole {holes.max():.1f} s"
+    if not spurious:
+        t = sample_times(placed, per)
+        assert (
+            np.abs(
+                t
+                - np.repeat(produced - (per - 1) / RATE, per)
+                - np.tile(np.arange(per) / RATE, len(placed))
+            ).max()
+            < 30
+        )
+
+
+def test_the_gateway_sizes_the_clock_window_in_real_seconds() -> None:
+    from sensor_gateway.gateway import Gateway
+    from sensor_gateway.service import EdgeService
+    from sensor_gateway.timebase import TimeBase
+
+    class Sink:
+        def publish_output(self, wearer_id: str, output: object) -> None: ...
+        def publish_state(self, state: object, **live: object) -> None: ...
+
+    gateway = Gateway([], EdgeService({}, Sink()), gateway_id="g", timebase=TimeBase(speed=400.0))  # type: ignore[arg-type]
+    assert gateway.clock_window_s == 4000.0
+    assert gateway.gap_tolerance_s == 200.0
