@@ -264,9 +264,7 @@ def _tag(data: Mapping[str, Any], key: str) -> str:
 
 def decode_state(payload: bytes) -> WearerState:
     """The `WearerState` in a (retained) state payload."""
-    data = load_object(payload)
-    if data.get("type") != "state":
-        raise PayloadError(f"payload type {str(data.get('type'))[:40]!r} is not 'state'")
+    data = load_object(payload, expected_type="state")
     posture = field(data, "posture", str)
     if posture not in _POSTURE_NAMES:
         raise PayloadError(f"unknown posture {posture[:40]!r}")
@@ -283,9 +281,7 @@ def decode_state(payload: bytes) -> WearerState:
 
 def decode_status(payload: bytes) -> str:
     """A gateway's status: `online` or `offline`."""
-    data = load_object(payload)
-    if data.get("type") != "status":
-        raise PayloadError(f"payload type {str(data.get('type'))[:40]!r} is not 'status'")
+    data = load_object(payload, expected_type="status")
     status = field(data, "status", str)
     if status not in GATEWAY_STATUSES:
         raise PayloadError(f"unknown gateway status {status[:40]!r}")
@@ -304,7 +300,8 @@ _POSTURES: Final = tuple((p, p.value) for p in Posture)
 _EVENT_KINDS: Final = {k.value: k for k in EventKind}
 
 
-def load_object(payload: bytes) -> dict[str, Any]:
+def load_object(payload: bytes, *, expected_type: str | None = None) -> dict[str, Any]:
+    """The JSON object of a version-1 payload (of `expected_type`, if given); or PayloadError."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
     try:
@@ -316,6 +313,10 @@ def load_object(payload: bytes) -> dict[str, Any]:
     version = data.get("v")
     if version != SCHEMA_VERSION or isinstance(version, bool):
         raise PayloadError(f"unsupported schema version {version!r} (expected {SCHEMA_VERSION})")
+    if expected_type is not None and data.get("type") != expected_type:
+        raise PayloadError(
+            f"payload type {str(data.get('type'))[:40]!r}, expected {expected_type!r}"
+        )
     return data
 
 

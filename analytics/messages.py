@@ -60,9 +60,7 @@ def encode_nudge(event: Event) -> bytes:
 
 
 def decode_nudge(payload: bytes) -> Nudge:
-    data = load_object(payload)
-    if data.get("type") != "nudge":
-        raise PayloadError(f"payload type {str(data.get('type'))[:40]!r}, expected 'nudge'")
+    data = load_object(payload, expected_type="nudge")
     reason = field(data, "reason", str)
     if reason not in ("sitting", "slouch"):
         raise PayloadError(f"unknown nudge reason {reason[:40]!r}")
@@ -112,9 +110,7 @@ def encode_command(command: Command) -> bytes:
 
 def decode_command(payload: bytes) -> Command:
     """A command from its payload; raises `PayloadError`."""
-    data = load_object(payload)
-    if data.get("type") != "cmd":
-        raise PayloadError(f"payload type {str(data.get('type'))[:40]!r}, expected 'cmd'")
+    data = load_object(payload, expected_type="cmd")
     name = field(data, "cmd", str)
     if name not in COMMANDS:
         raise PayloadError(f"unknown command {name[:40]!r}")

@@ -243,7 +243,7 @@ def test_gateway_status_round_trips(status: str) -> None:
 @pytest.mark.parametrize(
     ("decoder", "payload", "reason"),
     [
-        (decode_state, encode_status("online"), "is not 'state'"),
+        (decode_state, encode_status("online"), "expected 'state'"),
         (decode_state, b'{"v":1,"type":"state","posture":"dancing"}', "unknown posture"),
         (decode_status, b'{"v":1,"type":"status","status":"asleep"}', "unknown gateway status"),
         (decode_status, b'{"v":2,"type":"status","status":"online"}', "schema version"),
