@@ -209,3 +209,9 @@ def test_quiet_hours_on_the_command_topic_suppress_nudges(mqtt_settings: MqttSet
     assert outcome.nudges_on_mqtt == []
     assert outcome.led_writes == 0
     assert outcome.shown == []
+
+
+def test_do_not_disturb_on_the_command_topic_holds_every_nudge(mqtt_settings: MqttSettings) -> None:
+    outcome = asyncio.run(spell(mqtt_settings, command=lambda: Command(WEARER, "dnd", on=True)))
+    assert outcome.nudges_on_mqtt == []
+    assert outcome.led_writes == 0
