@@ -28,6 +28,8 @@ err_console = Console(stderr=True)
 
 class _State:
     settings: Settings | None = None
+    config: Path | None = None
+    verbose = 0
 
 
 def fail(message: str, *, code: int = 1) -> typer.Exit:
@@ -36,30 +38,60 @@ def fail(message: str, *, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-@app.callback()
-def main(
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "-c",
-            help="TOML configuration file (see posture.example.toml).",
-            envvar="POSTURE_CONFIG",
-        ),
-    ] = None,
-    verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")
-    ] = 0,
-) -> None:
-    """Load the configuration once, before any command runs."""
+def _configure(config: Path | None, verbose: int) -> None:
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
     if verbose < 2:  # Bumble's emulated controllers warn about every packet in flight at shutdown
         logging.getLogger("bumble").setLevel(logging.ERROR)
     try:
         _State.settings = load_settings(config)
     except ConfigError as err:
         raise fail(str(err), code=2) from None
+
+
+_CONFIG_HELP = "TOML configuration file (see posture.example.toml)."
+_VERBOSE_HELP = "More logging (-vv for debug)."
+
+
+@app.callback()
+def main(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help=_CONFIG_HELP, envvar="POSTURE_CONFIG"),
+    ] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help=_VERBOSE_HELP)] = 0,
+) -> None:
+    """Load the configuration once, before any command runs."""
+    _State.config, _State.verbose = config, verbose
+    _configure(config, verbose)
+
+
+def _command_config(value: Path | None) -> Path | None:
+    if value is not None:
+        _State.config = value
+        _configure(value, _State.verbose)
+    return value
+
+
+def _command_verbose(value: int) -> int:
+    if value > _State.verbose:
+        _State.verbose = value
+        _configure(_State.config, value)
+    return value
+
+
+# Every command also takes --config and -v after its name (`posture run --config FILE`); the
+# values given there win over those given before it. Commands declare them as
+# `_config: ConfigOption = None, _verbose: VerboseOption = 0` and leave the rest to `settings()`.
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help=_CONFIG_HELP, callback=_command_config),
+]
+VerboseOption = Annotated[
+    int, typer.Option("--verbose", "-v", count=True, help=_VERBOSE_HELP, callback=_command_verbose)
+]
 
 
 def settings() -> Settings:

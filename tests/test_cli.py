@@ -152,3 +152,18 @@ def test_analyze_refuses_a_thigh_trace_with_a_thigh_placement(tmp_path: Path) ->
         app, ["analyze", str(trace), "--placement", "thigh", "--thigh", str(trace)]
     )
     assert result.exit_code == 2
+
+
+def test_config_after_the_command_is_honoured(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    config = tmp_path / "p.toml"
+    config.write_text(f"[mqtt]\nport = {port}\n")
+    result = posture("cmd", "snooze", "30", "--wearer", "w1", "--config", str(config))
+    _one_line_error(result, 1, f"localhost:{port}")
+
+
+@pytest.mark.parametrize("command", ["run", "gateway", "recorder", "analyze x.csv", "notify -w w1"])
+def test_invalid_config_after_the_command_is_exit_2(tmp_path: Path, command: str) -> None:
+    config = tmp_path / "p.toml"
+    config.write_text("[mqtt]\nhots = 'x'\n")
+    _one_line_error(posture(*command.split(), "-c", str(config)), 2, "mqtt.hots")

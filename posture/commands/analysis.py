@@ -10,7 +10,7 @@ import typer
 
 from analytics.contract import check_id
 from analytics.records import Placement
-from posture.app import app, console, err_console, fail, settings
+from posture.app import ConfigOption, VerboseOption, app, console, err_console, fail, settings
 
 
 @app.command()
@@ -35,6 +35,8 @@ def analyze(
     events: Annotated[
         Path | None, typer.Option(help="Write the events, one JSON object per line.")
     ] = None,
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
 ) -> None:
     """Analyse a recorded trace offline (no servers) and print the summary."""
     from analytics.offline import analyze as run_analysis
@@ -85,6 +87,8 @@ def report(  # noqa: PLR0917 (typer passes options by name)
     tz: Annotated[
         str | None, typer.Option(help="Time zone of the day, e.g. Europe/Berlin; local by default.")
     ] = None,
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
 ) -> None:
     """Write a self-contained HTML daily report, from a trace (offline) or from InfluxDB."""
     from dashboards.influx import InfluxClient, InfluxError

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from posture.app import app, console, err_console, fail, settings
+from posture.app import ConfigOption, VerboseOption, app, console, err_console, fail, settings
 
 
 @app.command()
@@ -16,6 +16,8 @@ def decode(
     profile: Annotated[
         str, typer.Option("--profile", "-p", help="Sensor profile (microbit, thingy52, ...).")
     ],
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
 ) -> None:
     """Decode notification payloads; print one sample per line as x y z in g."""
     from sensor_gateway.decoding import DecodeFailure, decode_hex
@@ -74,6 +76,8 @@ def _run_radio(coroutine: object) -> object:
 def scan(
     seconds: Annotated[float, typer.Option(min=0.5, help="How long to listen.")] = 5.0,
     virtual: VirtualOption = None,
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
 ) -> None:
     """List the supported sensors advertising nearby: profile, address, name, RSSI."""
     from rich.table import Table
@@ -110,6 +114,8 @@ def record(  # noqa: PLR0917 (typer maps parameters to options)
     ] = None,
     virtual: VirtualOption = None,
     speed: SpeedOption = 1.0,
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
 ) -> None:
     """Record one sensor into a trace CSV (and optionally its raw notifications)."""
     from sensor_gateway.connection import SensorLink
@@ -160,6 +166,8 @@ def gateway(
     seconds: Annotated[
         float | None, typer.Option(min=0.1, help="Stop after this long (default: run until ^C).")
     ] = None,
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
 ) -> None:
     """Run the gateway: sensors -> edge analytics -> MQTT (events, metrics, state, health)."""
     from sensor_gateway.publisher import MqttPublisher

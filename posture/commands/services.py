@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from posture.app import app, console, fail, settings
+from posture.app import ConfigOption, VerboseOption, app, console, fail, settings
 from posture.commands.sensors import SpeedOption, VirtualOption, gateway
 from posture.settings import ConfigError
 
@@ -23,6 +23,8 @@ def recorder(
         str | None,
         typer.Option(help="Share one subscription with the group's other recorders (scale out)."),
     ] = None,
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
 ) -> None:
     """Record MQTT events, metrics and device reports into InfluxDB until Ctrl-C or SIGTERM."""
     import signal
@@ -74,6 +76,8 @@ def run(
     seconds: Annotated[
         float | None, typer.Option(min=0.1, help="Stop after this long (default: run until ^C).")
     ] = None,
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
 ) -> None:
     """Gateway and recorder in one process: a single-machine deployment (use --config)."""
     from dashboards.influx import InfluxClient
@@ -123,6 +127,8 @@ def demo(  # noqa: PLR0917 (typer passes options by name)
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Directory for the wearers' HTML reports.")
     ] = Path("demo-reports"),
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
 ) -> None:
     """The whole product with no hardware: virtual sensors, gateway, recorder, InfluxDB, reports."""
     from dashboards.influx import InfluxError

@@ -9,7 +9,7 @@ import typer
 
 from analytics.contract import check_id
 from analytics.messages import Command
-from posture.app import app, console, fail, settings
+from posture.app import ConfigOption, VerboseOption, app, console, fail, settings
 
 
 @app.command()
@@ -18,6 +18,8 @@ def notify(
     terminal: Annotated[
         bool, typer.Option("--terminal", help="Show nudges in this terminal only.")
     ] = False,
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
 ) -> None:
     """Show a wearer's nudges as desktop notifications (or in the terminal) as they arrive."""
     import asyncio
@@ -54,6 +56,8 @@ def cmd(
         typer.Argument(help="snooze MINUTES | dnd on|off | quiet-hours HH:MM-HH:MM ... | none"),
     ] = None,
     wearer: Annotated[str, typer.Option("--wearer", "-w", help="The wearer's pseudonym.")] = "",
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
 ) -> None:
     """Send a wearer's command to the gateway: snooze, do-not-disturb, calibrate, quiet hours."""
     from analytics.contract import wearer_topic
