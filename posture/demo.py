@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -130,7 +131,7 @@ def demo_sensors(
     for i, path in enumerate(trace_paths):
         trace, notes = read_trace(path)
         for note in notes:
-            console.print(f"[yellow]{path.name}: {note}")
+            console.print(f"[yellow]{escape(path.name)}: {escape(note)}")
         profile = RECORDING_PROFILES[i % len(RECORDING_PROFILES)]
         trace = trace.shifted(start_s - float(trace.t_s[0]))
         sensors.append(DemoSensor(SensorKey(f"w{i + 1:02d}", Placement.TRUNK), profile, trace))
@@ -382,7 +383,7 @@ def report_wearers(
         try:
             report = from_influx(influx, wearer, day, tz=zone)
         except NoData as err:
-            console.print(f"[yellow]no report for {wearer}: {err}")
+            console.print(f"[yellow]no report for {wearer}: {escape(str(err))}")
             continue
         path = out_dir / f"{wearer}-{day.isoformat()}.html"
         write(report, path)

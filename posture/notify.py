@@ -21,6 +21,7 @@ import paho.mqtt.client as paho
 from dbus_fast import BusType, Message, MessageType
 from dbus_fast.aio import MessageBus
 from rich.console import Console
+from rich.markup import escape
 
 from analytics.contract import PayloadError, wearer_topic
 from analytics.messages import Nudge, decode_nudge
@@ -109,7 +110,7 @@ class TerminalNotifier:
 
     async def show(self, title: str, body: str) -> None:
         self.console.bell()
-        self.console.print(f"[bold]{title}[/]: {body}")
+        self.console.print(f"[bold]{escape(title)}[/]: {escape(body)}")
 
     def close(self) -> None:
         pass

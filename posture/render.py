@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -45,7 +46,9 @@ def _share(part: float, whole: float) -> str:
 def summary_table(summary: DaySummary, *, title: str) -> Table:
     """The day's numbers, one per row, in plain words."""
     worn = summary.worn_s
-    table = Table(title=title, show_header=False, title_justify="left", box=None, padding=(0, 2))
+    table = Table(
+        title=escape(title), show_header=False, title_justify="left", box=None, padding=(0, 2)
+    )
     table.add_column(style="bold")
     table.add_column()
     p = summary.posture_s

@@ -77,7 +77,7 @@ def test_record_writes_a_trace_and_the_raw_notifications(tmp_path: Path) -> None
     [
         (["scan", "--virtual", "fitbit=x.csv"], "unknown profile 'fitbit'"),
         (["scan", "--virtual", "microbit"], "expected PROFILE=TRACE.csv"),
-        (["gateway"], "no sensors configured"),
+        (["gateway"], "no sensors configured ([[gateway.sensors]])"),
         (["record", "out.csv"], "give --address"),
     ],
 )

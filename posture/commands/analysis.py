@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from analytics.contract import check_id
 from analytics.records import Placement
@@ -52,7 +53,7 @@ def analyze(
     if isinstance(traces, str):
         raise fail(traces)
     for note in notes:
-        err_console.print(f"[yellow]note:[/] {note}")
+        err_console.print(f"[yellow]note:[/] {escape(note)}")
     analysis = run_analysis(traces, params=settings().analytics, calibrate_first_s=calibrate_first)
     try:
         if epochs is not None:
@@ -129,4 +130,4 @@ def report(  # noqa: PLR0917 (typer passes options by name)
         raise fail(str(err)) from None
     except OSError as err:
         raise fail(f"{err.filename or ''}: {err.strerror or err}") from None
-    console.print(f"wrote {out}")
+    console.print(f"wrote {escape(str(out))}")

@@ -153,7 +153,8 @@ def record(  # noqa: PLR0917 (typer maps parameters to options)
     result: RecordingResult = _run_radio(main())  # type: ignore[assignment]
     console.print(
         f"recorded {result.samples} samples into {out} ({result.lost} lost, "
-        f"{result.bad_packets} bad packets, {result.connects} connection(s))"
+        f"{result.bad_packets} bad packets, {result.connects} connection(s))",
+        markup=False,
     )
     if not result.samples:
         raise typer.Exit(1)

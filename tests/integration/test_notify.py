@@ -124,3 +124,9 @@ def test_without_a_notification_service_it_falls_back_to_the_terminal(
     assert isinstance(notifier, TerminalNotifier)
     asyncio.run(notifier.show("Time to move", "stand up"))
     assert "Time to move: stand up" in console.export_text()
+
+
+def test_the_terminal_shows_a_message_literally_even_if_it_looks_like_markup() -> None:
+    console = Console(record=True, width=100)
+    asyncio.run(TerminalNotifier(console).show("[b]Time[/b]", "sit [/] back [red]now"))
+    assert "[b]Time[/b]: sit [/] back [red]now" in console.export_text()
