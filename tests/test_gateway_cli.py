@@ -17,13 +17,15 @@ from tests.conftest import DATASETS
 RECORDING = DATASETS / "uci_hapt_waist/user01_exp01.csv"
 
 
-def posture(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def posture(
+    *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "posture.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
 
 
@@ -95,3 +97,18 @@ def test_a_bad_trace_for_a_virtual_sensor_is_one_line_and_exit_1(tmp_path: Path)
     assert result.returncode == 1
     assert "missing column(s)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["scan"], ["record", "out.csv", "--address", "AA:BB:CC:DD:EE:FF", "--profile", "microbit"]],
+    ids=["scan", "record"],
+)
+def test_without_bluetooth_it_says_so_at_once(tmp_path: Path, args: list[str]) -> None:
+    # BlueZ is reached over the system D-Bus; point that at a socket that does not exist
+    no_bus = {"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmp_path}/no-system-bus"}
+    result = posture(*args, "--seconds", "30", timeout=20, env=no_bus)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Bluetooth is not available" in lines[0]

@@ -123,7 +123,7 @@ def record(  # noqa: PLR0917 (typer maps parameters to options)
     from sensor_gateway.recording import RecordingResult
     from sensor_gateway.recording import record as record_link
     from sensor_gateway.runner import link_settings, open_radio
-    from sensor_gateway.scanning import Finder
+    from sensor_gateway.scanning import Finder, discover
 
     specs = _specs(virtual)
     if address is None and not specs:
@@ -132,6 +132,8 @@ def record(  # noqa: PLR0917 (typer maps parameters to options)
     async def main() -> RecordingResult:
         gateway_settings = settings().gateway
         async with open_radio(settings(), specs, speed=speed) as (radio, timebase, sensors):  # type: ignore[arg-type]
+            if not specs:  # a real adapter: fail now if there is none, not after `seconds`
+                await discover(radio, seconds=0.1)
             target = address or sensors[0].address
             chosen = next((s.profile for s in sensors if s.address == target), None)
             try:
