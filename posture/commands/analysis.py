@@ -49,12 +49,16 @@ def analyze(
     named = (
         {placement: trace} if thigh is None else {Placement.TRUNK: trace, Placement.THIGH: thigh}
     )
-    traces, notes = load_traces(named)
+    with err_console.status(f"reading {escape(' and '.join(p.name for p in named.values()))}"):
+        traces, notes = load_traces(named)
     if isinstance(traces, str):
         raise fail(traces)
     for note in notes:
         err_console.print(f"[yellow]note:[/] {escape(note)}")
-    analysis = run_analysis(traces, params=settings().analytics, calibrate_first_s=calibrate_first)
+    with err_console.status("analysing"):
+        analysis = run_analysis(
+            traces, params=settings().analytics, calibrate_first_s=calibrate_first
+        )
     try:
         if epochs is not None:
             write_epochs(epochs, analysis.output.timeline)
@@ -101,10 +105,11 @@ def report(  # noqa: PLR0917 (typer passes options by name)
         raise fail("give either a trace file or --wearer (with --day)", code=2)
     try:
         if trace is not None:
-            loaded, _notes = read_trace(trace)
-            report_day = from_trace(
-                loaded, name=trace.name, placement=placement, params=settings().analytics
-            )
+            with err_console.status(f"reading and analysing {escape(trace.name)}"):
+                loaded, _notes = read_trace(trace)
+                report_day = from_trace(
+                    loaded, name=trace.name, placement=placement, params=settings().analytics
+                )
         else:
             assert wearer is not None
             check_id(wearer, what="wearer id")
