@@ -69,6 +69,14 @@ def test_the_gateway_reaches_bluez_and_the_broker() -> None:
     assert any(str(p).endswith(":1883") for p in SERVICES["mosquitto"]["ports"])
 
 
+def test_the_gateway_keeps_calibrations_in_a_volume() -> None:
+    gateway = SERVICES["gateway"]
+    state_dir = gateway["environment"]["POSTURE_GATEWAY__STATE_DIR"]
+    named = {v.split(":")[0] for v in gateway["volumes"] if v.split(":")[1] == state_dir}
+    assert named, f"nothing is mounted at {state_dir}"
+    assert named <= set(COMPOSE["volumes"])
+
+
 def test_mosquitto_runs_the_shipped_configuration() -> None:
     mounts = host_mounts(SERVICES["mosquitto"])
     config_dir = REPO / mounts["/mosquitto/config"]
