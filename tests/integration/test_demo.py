@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from analytics.records import EventKind, Posture
+from analytics.offline import analyze
+from analytics.records import EventKind, Placement, Posture
 from analytics.summary import summarise
 from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records, wearers
 from posture.settings import MqttSettings
+from sensor_gateway.traces import read_trace
+from tests.conftest import DATASETS
 
 pytestmark = pytest.mark.integration
 
@@ -45,16 +48,21 @@ def our_processes() -> set[tuple[int, str]]:
     return found
 
 
-def test_the_demo_fills_influxdb_and_writes_the_reports(
-    mqtt_settings: MqttSettings, influx: InfluxClient, tmp_path: Path
-) -> None:
-    env = {
-        "POSTURE_MQTT__HOST": mqtt_settings.host,
-        "POSTURE_MQTT__PORT": str(mqtt_settings.port),
-        "POSTURE_MQTT__TOPIC_ROOT": mqtt_settings.topic_root,
+def external(mqtt: MqttSettings, influx: InfluxClient) -> dict[str, str]:
+    """The environment that points the demo at the test's broker and database."""
+    return {
+        "POSTURE_MQTT__HOST": mqtt.host,
+        "POSTURE_MQTT__PORT": str(mqtt.port),
+        "POSTURE_MQTT__TOPIC_ROOT": mqtt.topic_root,
         "POSTURE_INFLUX__URL": influx.url,
         "POSTURE_INFLUX__DATABASE": influx.settings.database,
     }
+
+
+def test_the_demo_fills_influxdb_and_writes_the_reports(
+    mqtt_settings: MqttSettings, influx: InfluxClient, tmp_path: Path
+) -> None:
+    env = external(mqtt_settings, influx)
     out = tmp_path / "reports"
     result = demo("--external", "--hours", "1.2", "--speed", "150", "--out", str(out), env=env)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -80,3 +88,26 @@ def test_the_demo_stops_every_process_it_started(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "every process the demo started has stopped" in result.stdout
     assert our_processes() <= before, "no mosquitto, influxd or recorder left behind"
+
+
+def test_the_demo_replays_recordings_on_virtual_sensors(
+    mqtt_settings: MqttSettings, influx: InfluxClient, tmp_path: Path
+) -> None:
+    recordings = [
+        DATASETS / f"uci_hapt_waist/{name}.csv" for name in ("user03_exp05", "user05_exp09")
+    ]
+    args = [a for path in recordings for a in ("--trace", str(path))]
+    env = external(mqtt_settings, influx)
+    result = demo(*args, "--external", "--speed", "50", "--out", str(tmp_path), env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "w01 trunk microbit" in result.stdout
+    assert "w02 trunk thingy52" in result.stdout
+    assert "0 lost" in result.stdout
+    assert wearers(influx) == ["w01", "w02"]
+    for wearer, path in zip(("w01", "w02"), recordings, strict=True):
+        offline = analyze({Placement.TRUNK: read_trace(path)[0]}).summary
+        summary = summarise(*wearer_records(influx, wearer))
+        assert offline.sitting_s > 30
+        assert abs(summary.sitting_s - offline.sitting_s) <= 5, wearer
+        assert abs(summary.posture_s[Posture.WALKING] - offline.posture_s[Posture.WALKING]) <= 10
+    assert len(list(tmp_path.glob("*.html"))) == 2
