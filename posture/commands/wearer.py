@@ -80,6 +80,8 @@ def _parse_command(wearer: str, name: str, args: list[str]) -> Command:
     """A `Command` from the command line's words; raises ValueError with a one-line reason."""
     from analytics.params import clock_minutes
 
+    if not wearer:
+        raise ValueError("say whose command it is: --wearer ID")
     check_id(wearer, what="wearer id (--wearer)")
     name = name.replace("-", "_")
     if name == "snooze":
@@ -102,9 +104,9 @@ def _parse_command(wearer: str, name: str, args: list[str]) -> Command:
         spans: list[tuple[str, str]] = []
         for word in [] if args == ["none"] else args:
             start, sep, end = word.partition("-")
-            clock_minutes(start), clock_minutes(end)
             if not sep:
                 raise ValueError(f"quiet hours are HH:MM-HH:MM, got {word!r}")
+            clock_minutes(start), clock_minutes(end)
             spans.append((start, end))
         if not args:
             raise ValueError("quiet-hours takes HH:MM-HH:MM spans, or none to clear them")

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,9 +102,27 @@ class Outcome:
     discovery: list[tuple[str, bytes]]
 
 
+def posture_cmd(mqtt: MqttSettings, *words: str) -> None:
+    """`posture cmd WORDS... --wearer WEARER`, as the wearer types it."""
+    env = {
+        **os.environ,
+        "POSTURE_MQTT__HOST": mqtt.host,
+        "POSTURE_MQTT__PORT": str(mqtt.port),
+        "POSTURE_MQTT__TOPIC_ROOT": mqtt.topic_root,
+    }
+    argv = [sys.executable, "-m", "posture.cli", "cmd", *words, "--wearer", WEARER]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+
+
 async def spell(
-    mqtt: MqttSettings, *, command: Callable[[], Command] | None, home_assistant: bool = False
+    mqtt: MqttSettings,
+    *,
+    command: Callable[[], Command] | list[str] | None,
+    home_assistant: bool = False,
 ) -> Outcome:
+    """The spell streamed through the gateway; `command` is sent on the wearer's command topic
+    once samples flow, either as a `Command` or as the words of `posture cmd`."""
     prefix = "ha_" + mqtt.topic_root.split("/")[1]  # a discovery prefix of this test's own
     settings = Settings(
         mqtt=mqtt,
@@ -142,7 +163,10 @@ async def spell(
             )
             while not holder or not any(s.samples for s in holder[0].stats.values()):
                 await asyncio.sleep(0.05)
-            if command is not None:
+            if isinstance(command, list):
+                await asyncio.to_thread(posture_cmd, mqtt, *command)
+                command_at = timebase.now()
+            elif command is not None:
                 await asyncio.to_thread(
                     publish_once,
                     mqtt,
@@ -212,6 +236,6 @@ def test_quiet_hours_on_the_command_topic_suppress_nudges(mqtt_settings: MqttSet
 
 
 def test_do_not_disturb_on_the_command_topic_holds_every_nudge(mqtt_settings: MqttSettings) -> None:
-    outcome = asyncio.run(spell(mqtt_settings, command=lambda: Command(WEARER, "dnd", on=True)))
+    outcome = asyncio.run(spell(mqtt_settings, command=["dnd", "on"]))  # as the wearer types it
     assert outcome.nudges_on_mqtt == []
     assert outcome.led_writes == 0
