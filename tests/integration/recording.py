@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import paho.mqtt.client as paho
 
@@ -119,7 +119,13 @@ def recorder_env(
 
 
 class RecorderProcess:
-    """`posture recorder` as a real process, as an operator runs it."""
+    """`posture recorder` as a real process, as an operator runs it.
+
+    Every one started is in `started`; the integration tests' conftest stops those still
+    running after each test, also when the test failed before it could stop them.
+    """
+
+    started: ClassVar[list[RecorderProcess]] = []
 
     def __init__(
         self, env: Mapping[str, str], *, log_path: Path, args: tuple[str, ...] = ()
@@ -131,6 +137,7 @@ class RecorderProcess:
         self.process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, env={**clean, **env}
         )
+        RecorderProcess.started.append(self)
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
