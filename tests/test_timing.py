@@ -247,6 +247,7 @@ def test_no_burst_is_so_sure_of_its_direction_that_it_outweighs_the_trunk_angle(
 
 @given(phase=st.floats(0.0, 1.0, exclude_max=True))
 @settings(max_examples=10, deadline=None)
+@example(phase=0.125)
 def test_the_posture_changes_with_the_movement_not_when_the_shuffling_after_it_ends(
     phase: float,
 ) -> None:
@@ -256,7 +257,8 @@ def test_the_posture_changes_with_the_movement_not_when_the_shuffling_after_it_e
     tl = postures(trace(parts))
     sitting = tl.posture == CODE[Posture.SITTING]
     sat, rose = int(np.argmax(sitting)), int(len(sitting) - np.argmax(sitting[::-1]))
-    down_end = 62.0 + phase  # the movements end here: the shuffling goes on 2.5 s more
-    up_end = down_end + 2.5 + 120.0 + 2.0
-    assert down_end - 1.0 <= tl.t_s[sat] <= down_end + 1.0
-    assert up_end - 1.0 <= tl.t_s[rose] <= up_end + 1.0
+    down = 60.0 + phase  # the movements begin here and last 2 s; the shuffling 2.5 s more
+    up = down + 2.0 + 2.5 + 120.0
+    # the change falls in a second the movement overlaps, or in the one after it at the latest
+    assert down - 1.0 < tl.t_s[sat] <= down + 3.0
+    assert up - 1.0 < tl.t_s[rose] <= up + 3.0
