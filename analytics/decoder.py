@@ -35,6 +35,8 @@ F64 = NDArray[np.float64]
 UNDECIDED = np.int8(-1)
 STATE_CODE = (CODE[Posture.STANDING], CODE[Posture.SITTING], CODE[Posture.LYING])
 _UNKNOWN, _WALKING = CODE[Posture.UNKNOWN], CODE[Posture.WALKING]
+_SITTING, _STANDING = CODE[Posture.SITTING], CODE[Posture.STANDING]
+_UPRIGHT = (_STANDING, _WALKING)
 CAL_SKIP_S = 3  # a walk's first seconds (getting going) do not teach the upright ...
 CAL_MIN_S = 8  # ... and only walks at least this long do
 
@@ -380,17 +382,27 @@ class PostureDecoder:
     def _fill(self, upto: int, *, after: np.int8 = _UNKNOWN) -> None:
         """Decide the movement and gap seconds from the first undecided one up to `upto`.
 
-        Gaps are unknown; a movement keeps the posture before it (the new posture begins once
-        the movement is over), or at a fresh start takes `after`, the posture after it.
+        Gaps are unknown; a movement keeps the posture before it, or at a fresh start takes
+        `after`, the posture after it. A sit-to-stand (stand-to-sit) whose fastest rise (fall)
+        reaches `active_speed_m_s` changes the posture in the second after that peak, the
+        middle of the movement, not at the end of the burst, which often holds fidgeting
+        before and after the movement itself (standing up into a walk: standing until the
+        walk begins). A slower burst tells nothing of where in it the change happened.
         """
         lo = self._base + self._decided
         if upto <= lo:
             return
         seg = self._held
         assert seg is not None
-        kind = seg.kind[self._row(lo) : self._row(upto)]
+        rows = slice(self._row(lo), self._row(upto))
         before = self._last if self._last is not None else after
-        code = np.where(kind == GAP, _UNKNOWN, before).astype(np.int8)
+        code = np.full(rows.stop - rows.start, before, dtype=np.int8)
+        fast = self.params.trunk.active_speed_m_s
+        if before == _SITTING and after in _UPRIGHT:
+            code[_after_peak(seg.rise_m_s[rows], fast) :] = _STANDING
+        elif before in _UPRIGHT and after == _SITTING:
+            code[_after_peak(seg.fall_m_s[rows], fast) :] = after
+        code[seg.kind[rows] == GAP] = _UNKNOWN
         self._set(lo, upto, code)
 
     def _decide_thigh(self, lo: int, hi: int) -> None:
@@ -451,3 +463,10 @@ class PostureDecoder:
         self._base += n
         self._decided = 0
         return out
+
+
+def _after_peak(speed: F64, fast: float) -> int:
+    """Index of the second after the fastest one; len(speed) if none reaches `fast`."""
+    known = np.where(np.isfinite(speed), speed, -np.inf)
+    peak = int(np.argmax(known)) if known.size else 0
+    return peak + 1 if known.size and known[peak] >= fast else int(speed.size)

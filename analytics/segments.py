@@ -65,6 +65,8 @@ class Segmented:
     up_m_s: F64  # EVENT seconds: the burst's peak upward vertical speed estimate; else NaN
     down_m_s: F64  # EVENT seconds: ... and its peak downward one
     turn_deg: F64  # EVENT seconds: trunk turn between the quiet seconds around it; else NaN
+    rise_m_s: F64  # EVENT seconds: the second's own peak upward speed estimate; else NaN
+    fall_m_s: F64  # EVENT seconds: ... and its own peak downward one
 
     def __len__(self) -> int:
         return int(self.kind.shape[0])
@@ -267,6 +269,8 @@ def segment(
         up_m_s=movement.up_m_s,
         down_m_s=movement.down_m_s,
         turn_deg=movement.turn_deg,
+        rise_m_s=np.where(movement.on, movement.rise_m_s, np.nan),
+        fall_m_s=np.where(movement.on, movement.fall_m_s, np.nan),
     )
 
 
@@ -312,7 +316,8 @@ class _Bursts:
             moving = (main.mag_sd_g > rules.active_mag_sd_g) | (
                 np.fmax(own_up, own_down) > rules.active_speed_m_s
             )
-        up, down = (_widen(x, breaks) for x in peaks(h))
+        self.rise_m_s, self.fall_m_s = peaks(h)
+        up, down = (_widen(x, breaks) for x in (self.rise_m_s, self.fall_m_s))
         burst = close_gaps(candidates & moving, 1, breaks=breaks) & candidates
         # bursts that go on are cut in pieces (so that each is decided soon)
         cut = breaks | ((main.t_s % rules.event_max_s == 0) & _lasted(burst, breaks, rules))

@@ -243,3 +243,22 @@ def test_no_burst_is_so_sure_of_its_direction_that_it_outweighs_the_trunk_angle(
     paths, score = decode(None, moves, [WALKING, still, WALKING], rules)
     best = paths[int(np.argmax(score))].tolist()
     assert best == [STAND, SIT, STAND], f"lying is {LIE}"
+
+
+@given(phase=st.floats(0.0, 1.0, exclude_max=True))
+@settings(max_examples=10, deadline=None)
+@example(phase=0.125)
+def test_the_posture_changes_with_the_movement_not_when_the_shuffling_after_it_ends(
+    phase: float,
+) -> None:
+    # each transition runs on into 2.5 s of shuffling feet: one burst, 4-5 s long
+    parts = [Part("walk", 30), Part("stand", 30 + phase), Part("down"), Part("walk", 2.5)]
+    parts += [Part("sit", 120, lean_deg=3), Part("up"), Part("walk", 2.5), Part("stand", 60)]
+    tl = postures(trace(parts))
+    sitting = tl.posture == CODE[Posture.SITTING]
+    sat, rose = int(np.argmax(sitting)), int(len(sitting) - np.argmax(sitting[::-1]))
+    down = 60.0 + phase  # the movements begin here and last 2 s; the shuffling 2.5 s more
+    up = down + 2.0 + 2.5 + 120.0
+    # the change falls in a second the movement overlaps, or in the one after it at the latest
+    assert down - 1.0 < tl.t_s[sat] <= down + 3.0
+    assert up - 1.0 < tl.t_s[rose] <= up + 3.0
