@@ -181,7 +181,8 @@ def sentences(day: Day) -> list[str]:
     out.append(f"You sat for {duration(s.sitting_s)}, {_share(s.sitting_s, worn)} of that time.")
     if s.sitting_bouts:
         out.append(
-            f"You sat in {s.sitting_bouts} bout{'s' if s.sitting_bouts != 1 else ''}; the longest "
+            f"You sat in {s.sitting_bouts} bout{'s' if s.sitting_bouts != 1 else ''} (short "
+            "interruptions do not end a bout, a break on your feet does); the longest "
             f"lasted {duration(s.longest_bout_s)}, and {s.prolonged_bouts or 'none'} lasted "
             f"{limit} or more."
         )
