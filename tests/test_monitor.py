@@ -29,19 +29,18 @@ def feed_until(monitor: WearerMonitor, tr: Trace, start: int, until_s: float) ->
     return i, Output.merge(parts)
 
 
+def sitting_spell() -> Trace:
+    """A walk, then 3400 s of sitting (nudges due at 1800 and 2700 s into it), then a walk."""
+    parts = [Part("walk", 60), Part("down"), Part("sit", 3400, lean_deg=8), Part("up")]
+    return trace([*parts, Part("walk", 60)], mount=MOUNT, start_s=DAY_START)
+
+
 def nudge_times(out: Output) -> list[float]:
     return [e.start_s - DAY_START for e in out.events if e.kind is EventKind.NUDGE]
 
 
 def test_snooze_holds_the_nudges_from_the_moment_it_arrives() -> None:
-    parts = [
-        Part("walk", 60),
-        Part("down"),
-        Part("sit", 3400, lean_deg=8),
-        Part("up"),
-        Part("walk", 60),
-    ]
-    tr = trace(parts, mount=MOUNT, start_s=DAY_START)
+    tr = sitting_spell()
     plain = analyze({Placement.TRUNK: tr}).output
     bout = next(e for e in plain.events if e.kind is EventKind.SITTING_BOUT)
     sat_down = bout.start_s - DAY_START
@@ -56,14 +55,7 @@ def test_snooze_holds_the_nudges_from_the_moment_it_arrives() -> None:
 
 
 def test_do_not_disturb_switches_nudges_off_and_on() -> None:
-    parts = [
-        Part("walk", 60),
-        Part("down"),
-        Part("sit", 3400, lean_deg=8),
-        Part("up"),
-        Part("walk", 60),
-    ]
-    tr = trace(parts, mount=MOUNT, start_s=DAY_START)
+    tr = sitting_spell()
     monitor = WearerMonitor("w", placements=(Placement.TRUNK,))
     monitor.dnd(True, t_s=DAY_START + 100)
     monitor.dnd(False, t_s=DAY_START + 3000)

@@ -40,6 +40,9 @@ VirtualOption = Annotated[
 SpeedOption = Annotated[
     float, typer.Option(min=0.01, max=1000, help="Virtual sensors: multiple of real time.")
 ]
+SecondsOption = Annotated[
+    float | None, typer.Option(min=0.1, help="Stop after this long (default: run until ^C).")
+]
 
 
 def _specs(virtual: list[str] | None) -> list[object]:
@@ -166,9 +169,7 @@ def record(  # noqa: PLR0917 (typer maps parameters to options)
 def gateway(
     virtual: VirtualOption = None,
     speed: SpeedOption = 1.0,
-    seconds: Annotated[
-        float | None, typer.Option(min=0.1, help="Stop after this long (default: run until ^C).")
-    ] = None,
+    seconds: SecondsOption = None,
     _config: ConfigOption = None,
     _verbose: VerboseOption = 0,
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from posture.app import ConfigOption, VerboseOption, app, console, fail, settings
-from posture.commands.sensors import SpeedOption, VirtualOption, gateway
+from posture.commands.sensors import SecondsOption, SpeedOption, VirtualOption, gateway
 from posture.settings import ConfigError
 
 
@@ -73,9 +73,7 @@ def recorder(
 def run(
     virtual: VirtualOption = None,
     speed: SpeedOption = 1.0,
-    seconds: Annotated[
-        float | None, typer.Option(min=0.1, help="Stop after this long (default: run until ^C).")
-    ] = None,
+    seconds: SecondsOption = None,
     _config: ConfigOption = None,
     _verbose: VerboseOption = 0,
 ) -> None:
