@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -27,10 +27,13 @@ from .records import (
 
 SCHEMA_VERSION: Final = 1
 MAX_PAYLOAD_BYTES: Final = 64 * 1024
+MAX_NESTING: Final = 8  # arrays and objects inside each other; the deepest payload has 3
 ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # Words that are topic levels of their own under the root, so never a wearer id.
 RESERVED_IDS: Final = frozenset({"gateway", "recorder", "deadletter"})
 GATEWAY_STATUSES: Final = ("online", "offline")
+# Unix seconds a record may carry: 1970 up to InfluxDB's last nanosecond (2262-04-11).
+TIME_MAX_S: Final = 9_223_372_035.0
 
 # The values an event may carry, with one type each (a time-series database keeps one type per
 # field name). Numbers named here as float may arrive as JSON integers.
@@ -54,6 +57,15 @@ VALUE_TYPES: Final[dict[str, type]] = {
     "cadence_spm": float,  # walking bouts: steps per minute
     "lateral_mean_deg": float,  # slouch episodes: mean sideways tilt
 }
+# Values that name one of a few things (they become tags or labels downstream).
+VALUE_CHOICES: Final[dict[str, frozenset[str]]] = {
+    "placement": frozenset(p.value for p in Placement),
+    "posture": frozenset(p.value for p in Posture),
+}
+# Durations and counts: never negative.
+NON_NEGATIVE: Final = frozenset(
+    {"duration_s", "sitting_s", "interruptions", "response_s", "steps", "cadence_spm"}
+)
 
 
 class PayloadError(ValueError):
@@ -229,11 +241,23 @@ def encode_device(h: DeviceHealth) -> bytes:
     )
 
 
-def encode_status(status: str) -> bytes:
-    """A gateway's retained status (`online`, or `offline` as its last will)."""
+@dataclass(frozen=True, slots=True)
+class GatewayStatus:
+    """A gateway's retained status: online or offline, and the wearers whose sensors it serves."""
+
+    status: str  # one of GATEWAY_STATUSES
+    wearers: frozenset[str] = frozenset()
+
+
+MAX_WEARERS_PER_GATEWAY: Final = 2000
+
+
+def encode_status(status: str, wearers: Iterable[str] = ()) -> bytes:
+    """A gateway's retained status (`online`, or `offline` as its last will), with its wearers."""
     if status not in GATEWAY_STATUSES:
         raise ValueError(f"gateway status must be one of {GATEWAY_STATUSES}, got {status!r}")
-    return to_json({"v": SCHEMA_VERSION, "type": "status", "status": status})
+    names = sorted({check_id(w, what="wearer id") for w in wearers})
+    return to_json({"v": SCHEMA_VERSION, "type": "status", "status": status, "wearers": names})
 
 
 # -- decoding ---------------------------------------------------------------------------------
@@ -279,13 +303,19 @@ def decode_state(payload: bytes) -> WearerState:
     )
 
 
-def decode_status(payload: bytes) -> str:
-    """A gateway's status: `online` or `offline`."""
+def decode_status(payload: bytes) -> GatewayStatus:
+    """A gateway's status: `online` or `offline`, and its wearers (none if not announced)."""
     data = load_object(payload, expected_type="status")
     status = field(data, "status", str)
     if status not in GATEWAY_STATUSES:
         raise PayloadError(f"unknown gateway status {status[:40]!r}")
-    return str(status)
+    wearers = field(data, "wearers", list) if "wearers" in data else []
+    if len(wearers) > MAX_WEARERS_PER_GATEWAY:
+        raise PayloadError(f"{len(wearers)} wearers (at most {MAX_WEARERS_PER_GATEWAY})")
+    for wearer in wearers:
+        if not isinstance(wearer, str) or not ID_PATTERN.fullmatch(wearer):
+            raise PayloadError(f"wearer id {str(wearer)[:80]!r} is not a valid pseudonym")
+    return GatewayStatus(str(status), frozenset(wearers))
 
 
 # One decoder for every payload: JSON is UTF-8 on the wire (RFC 8259), NaN and Infinity are not
@@ -300,14 +330,48 @@ _POSTURES: Final = tuple((p, p.value) for p in Posture)
 _EVENT_KINDS: Final = {k.value: k for k in EventKind}
 
 
+# A JSON string, or one bracket: what `_check_nesting` walks through.
+_JSON_TOKEN: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse nesting deeper than MAX_NESTING before the parser recurses into it.
+
+    Python's JSON decoder recurses once per level and raises `RecursionError` near 1,000 levels:
+    a few kilobytes of brackets must not decide how the caller's thread ends.
+    """
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return  # cannot be deeper: the common case costs two counts
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise PayloadError(f"payload nested deeper than {MAX_NESTING} levels")
+        elif bracket in "]}":
+            depth -= 1
+
+
 def load_object(payload: bytes, *, expected_type: str | None = None) -> dict[str, Any]:
-    """The JSON object of a version-1 payload (of `expected_type`, if given); or PayloadError."""
+    """The JSON object of a version-1 payload (of `expected_type`, if given); or PayloadError.
+
+    Total: whatever the bytes, the only exception is `PayloadError`. Size and nesting are
+    bounded before parsing.
+    """
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
     try:
-        data = _DECODER.decode(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise PayloadError(f"not JSON: {err}") from None
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise PayloadError(f"not JSON: not UTF-8 ({err.reason} at byte {err.start})") from None
+    _check_nesting(text)
+    try:
+        data = _DECODER.decode(text)
+    except PayloadError:
+        raise
+    except (json.JSONDecodeError, RecursionError, ValueError) as err:  # ValueError: huge ints
+        raise PayloadError(f"not JSON: {str(err)[:200]}") from None
     if not isinstance(data, dict):
         raise PayloadError(f"payload is a JSON {type(data).__name__}, not an object")
     version = data.get("v")
@@ -340,7 +404,8 @@ def number(data: Mapping[str, Any], key: str, *, lo: float = -1e12, hi: float = 
     value = data.get(key)
     if type(value) is float and lo <= value <= hi:  # the common case (NaN fails the comparison)
         return value
-    value = float(field(data, key, (int, float)))
+    raw = field(data, key, (int, float))
+    value = float(raw) if abs(raw) < 1e300 else math.inf  # float() of a huge int overflows
     if not math.isfinite(value) or not lo <= value <= hi:
         raise PayloadError(f"field {key!r} = {value} is out of range [{lo:g}, {hi:g}]")
     return value
@@ -372,6 +437,8 @@ def _values(raw: Any) -> dict[str, Value]:
         if kind is None:
             raise PayloadError(f"unknown value name {str(key)[:80]!r}")
         number = isinstance(value, int) and not isinstance(value, bool)
+        if number and abs(value) > 1e12:
+            raise PayloadError(f"value {str(key)[:80]!r} = {str(value)[:40]} is out of range")
         typed: Value = float(value) if kind is float and number else value
         if type(typed) is not kind:
             raise PayloadError(f"value {key!r} must be {kind.__name__}, got {type(value).__name__}")
@@ -381,6 +448,13 @@ def _values(raw: Any) -> dict[str, Value]:
             raise PayloadError(f"value {key!r} is a string of {len(typed)} chars (at most 256)")
         if isinstance(typed, str) and not typed.isprintable():
             raise PayloadError(f"value {key!r} holds control or unprintable characters")
+        choices = VALUE_CHOICES.get(key)
+        if choices is not None and typed not in choices:
+            raise PayloadError(
+                f"value {key!r} = {str(typed)[:40]!r} is not one of {sorted(choices)}"
+            )
+        if key in NON_NEGATIVE and isinstance(typed, int | float) and typed < 0:
+            raise PayloadError(f"value {key!r} = {typed} is negative")
         out[key] = typed
     return out
 
@@ -390,8 +464,8 @@ def _event(data: Mapping[str, Any]) -> Event:
     kind = _EVENT_KINDS.get(kind_name)
     if kind is None:
         raise PayloadError(f"unknown event kind {kind_name[:80]!r}")
-    start = number(data, "start", lo=0.0)
-    end = number(data, "end", lo=0.0)
+    start = number(data, "start", lo=0.0, hi=TIME_MAX_S)
+    end = number(data, "end", lo=0.0, hi=TIME_MAX_S)
     if end < start:
         raise PayloadError(f"event ends ({end}) before it starts ({start})")
     event = Event(
@@ -425,7 +499,7 @@ def _minute(data: Mapping[str, Any]) -> MinuteMetrics:
 
     return MinuteMetrics(
         wearer_id=wearer_of(data),
-        start_s=number(data, "start", lo=0.0),
+        start_s=number(data, "start", lo=0.0, hi=TIME_MAX_S),
         posture_s=posture_s,
         slouch_s=_count(data, "slouch_s", hi=60),
         flexion_mean_deg=optional("flexion_mean_deg"),
@@ -460,7 +534,7 @@ def _device(data: Mapping[str, Any]) -> DeviceHealth:
         wearer_id=wearer_of(data),
         placement=Placement(placement),
         profile=ident("profile"),
-        t_s=number(data, "t", lo=0.0),
+        t_s=number(data, "t", lo=0.0, hi=TIME_MAX_S),
         connected=field(data, "connected", bool),
         battery_pct=optional_int("battery_pct", 0, 100),
         rssi_dbm=optional_int("rssi_dbm", -200, 20),

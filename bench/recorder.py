@@ -68,7 +68,7 @@ def preload(mqtt: MqttSettings, client_id: str, traffic: Traffic) -> None:
 def bare_drain(mqtt: MqttSettings, traffic: Traffic, client_id: str) -> tuple[float, float]:
     """Messages/s and CPU us/message of a bare paho subscriber draining its session."""
     preload(mqtt, client_id, traffic)
-    n = len(traffic.messages)
+    n = len(traffic.recordable)
     done = threading.Event()
     count = 0
 
@@ -114,7 +114,7 @@ def recorder_drain(
     influx = InfluxClient(InfluxSettings(url=url, database=settings.client_id.replace("-", "_")))
     influx.ensure_database()
     recorder = RecorderThread(Recorder(mqtt, influx, settings, client_class=client_class))
-    n = len(traffic.messages)
+    n = len(traffic.recordable)
     t0, c0 = time.perf_counter(), time.process_time()
     recorder.start()
     check(recorder.wait_for(n, timeout_s=600), f"recorder stalled: {recorder.recorder.stats}")
@@ -154,7 +154,7 @@ def main() -> None:
     probe = Recorder(
         MqttSettings(topic_root=ROOT), InfluxClient(InfluxSettings()), RecorderSettings()
     )
-    lines = [probe.line(topic, payload) for topic, payload in traffic.messages]
+    lines = [probe.line(topic, payload) for topic, payload in traffic.recordable]
 
     bare: list[float] = []
     recorded: list[float] = []

@@ -17,7 +17,8 @@ from analytics.contract import SCHEMA_VERSION
 class RecorderStats:
     """Counters since start; written by the recorder's loop (dropped: by paho's thread)."""
 
-    received: int = 0  # messages taken from the subscription
+    received: int = 0  # messages to record taken from the subscription
+    statuses: int = 0  # gateways' statuses taken (the wearers each gateway serves)
     written_messages: int = 0  # messages whose points are in InfluxDB (and acknowledged)
     written_points: int = 0
     rejected: int = 0  # sent to the dead-letter topic

@@ -42,11 +42,20 @@ import paho.mqtt.client as paho
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from analytics.contract import MAX_PAYLOAD_BYTES, PayloadError, deadletter_topic, recorder_topic
+from analytics.contract import (
+    MAX_PAYLOAD_BYTES,
+    PayloadError,
+    deadletter_topic,
+    decode_status,
+    parse_gateway_topic,
+    recorder_topic,
+)
+from analytics.records import DeviceHealth, Event, MinuteMetrics
 from posture.backoff import backoff_s
 from posture.mqtt import BrokerError, connect, make_client
 from posture.settings import MqttSettings, RecorderSettings
 
+from .admission import DAY_S, Gateways, TimeWindow, Unannounced
 from .health import Health, RecorderStats, encode_health, encode_offline
 from .influx import InfluxClient, InfluxRejected, InfluxUnavailable, write_isolating
 from .mqttclient import LeanClient, ack_many
@@ -115,7 +124,9 @@ class Recorder:
         # PUBACKs of our dead letters (mid -> reason), from paho's thread. Not is_published():
         # it raises for a message queued while disconnected, even once paho has delivered it.
         self._acked: dict[int, ReasonCode] = {}
-        self._deadletters: deque[tuple[int, Received]] = deque()  # (mid, original)
+        # (mid, original): dead letters the broker has not yet accepted; QoS 0 originals (no
+        # acknowledgement to give) as None
+        self._deadletters: deque[tuple[int, Received | None]] = deque()
         self._batch = _Batch()
         self._writing: tuple[_Batch, Future[Refused | None]] | None = None
         self._database_ready = False  # the writer creates it (v1) before its first write
@@ -124,11 +135,18 @@ class Recorder:
         self.root = root
         self.deadletter_topic = deadletter_topic(root)
         self.health_topic = recorder_topic(root, settings.client_id)
+        self.window = TimeWindow(
+            max_age_s=settings.max_age_days * DAY_S, max_ahead_s=settings.max_ahead_days * DAY_S
+        )
+        self.gateways = Gateways()
+        # device reports waiting for their gateway's status: gateway -> (deadline, message)s
+        self._unannounced: dict[str, list[tuple[float, Received]]] = {}
         prefix = f"$share/{self.share_group}/" if self.share_group else ""
         self.subscriptions = [
             f"{prefix}{root}/+/event",
             f"{prefix}{root}/+/metric",
             f"{prefix}{root}/gateway/+/device",
+            f"{root}/gateway/+/status",  # every recorder needs every gateway's wearers
         ]
 
     def stop(self) -> None:
@@ -136,8 +154,14 @@ class Recorder:
         self._stop.set()
 
     def line(self, topic: str, payload: bytes) -> str:
-        """The line protocol this recorder writes for one message; raises `PayloadError`."""
+        """The line protocol this recorder writes for one admitted message; raises
+        `PayloadError`."""
         return to_line(self.root, topic, payload)
+
+    def _admit(self, record: Event | MinuteMetrics | DeviceHealth) -> None:
+        self.window.check(record, self._wall_clock())
+        if isinstance(record, DeviceHealth):
+            self.gateways.check(record)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -255,6 +279,8 @@ class Recorder:
         busy = False
         while not self._stop.is_set():
             busy = self._gather(self._batch, busy=busy)
+            if self._unannounced:
+                self._expire_unannounced()
             self._settle_deadletters()
             self._settle(block=False)
             batch = self._batch
@@ -305,14 +331,55 @@ class Recorder:
                 return True
 
     def _take(self, item: Received, batch: _Batch) -> None:
+        if item.topic.endswith("/status") and item.topic.startswith(self.root + "/gateway/"):
+            self.stats.statuses += 1
+            self._take_status(item, batch)
+            return
         self.stats.received += 1
         try:
-            line = to_line(self.root, item.topic, item.payload, size=item.size)
+            line = to_line(self.root, item.topic, item.payload, size=item.size, admit=self._admit)
+        except Unannounced as err:  # its gateway's status may still be on its way
+            waiting = self._unannounced.setdefault(err.gateway_id, [])
+            waiting.append((item.at + self.settings.announce_wait_s, item))
+            return
         except PayloadError as err:
             self._reject(item, str(err))
             return
+        except Exception as err:  # a bug must cost one message, never the recorder
+            log.exception("could not translate topic=%.120s", item.topic)
+            self._reject(item, f"internal error: {type(err).__name__}: {str(err)[:200]}")
+            return
         batch.items.append(item)
         batch.lines.append(line)
+
+    def _take_status(self, item: Received, batch: _Batch) -> None:
+        """A gateway's retained status: its wearers; device reports waiting for it go on."""
+        try:
+            gateway, _channel = parse_gateway_topic(self.root, item.topic)
+            if not item.payload:  # the retained status was cleared: the gateway is gone
+                self.gateways.forget(gateway)
+                self._ack(item)
+                return
+            status = decode_status(item.payload)
+        except PayloadError as err:
+            self._reject(item, str(err))
+            return
+        self.gateways.announce(gateway, status)
+        self._ack(item)
+        for _deadline, waiting in self._unannounced.pop(gateway, []):
+            self.stats.received -= 1  # counted when it first arrived
+            self._take(waiting, batch)
+
+    def _expire_unannounced(self) -> None:
+        """Dead-letter device reports whose gateway did not announce itself in time."""
+        now = time.monotonic()
+        for gateway in list(self._unannounced):
+            waiting = self._unannounced[gateway]
+            while waiting and waiting[0][0] <= now:
+                _deadline, item = waiting.pop(0)
+                self._reject(item, str(Unannounced(gateway)))
+            if not waiting:
+                del self._unannounced[gateway]
 
     # -- writing (the writer thread) and settling (the loop) ----------------------------------
 
@@ -378,8 +445,16 @@ class Recorder:
             self._client.ack(item.mid, item.qos)
 
     def _reject(self, item: Received, reason: str) -> None:
-        """Publish a dead letter; the original is acknowledged once the broker has it."""
+        """Publish a dead letter; the original is acknowledged once the broker has it.
+
+        QoS 0 messages (outside the contract) are dropped and counted instead while as many dead
+        letters as the receive maximum wait for the broker: a flood of them must not grow
+        without bound.
+        """
         assert self._client is not None
+        if not item.qos and len(self._deadletters) >= self.receive_maximum:
+            self.stats.dropped += 1
+            return
         self.stats.rejected += 1
         log.debug("dead-letter topic=%.120s reason=%s", item.topic, reason)
         body = {
@@ -395,7 +470,7 @@ class Recorder:
         if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
             log.error("dead letter not published (%s): left unacknowledged", info.rc)
             return
-        self._deadletters.append((info.mid, item))
+        self._deadletters.append((info.mid, item if item.qos else None))
 
     def _settle_deadletters(self) -> None:
         """Acknowledge the originals of dead letters the broker has accepted."""
@@ -409,7 +484,8 @@ class Recorder:
                     self.deadletter_topic,
                 )
                 continue
-            self._ack(item)
+            if item is not None:
+                self._ack(item)
         if self._acked:  # forget what else was acknowledged (health reports), before ids wrap
             pending = {mid for mid, _item in letters}
             for mid in list(self._acked):
@@ -420,10 +496,13 @@ class Recorder:
 
     def _health(self, status: str = "online") -> Health:
         batches = [self._batch] if self._writing is None else [self._writing[0], self._batch]
-        held = self._queue.qsize() + len(self._deadletters) + sum(len(b.items) for b in batches)
+        letters = [item for _mid, item in self._deadletters if item is not None]
+        waiting = [item for pairs in self._unannounced.values() for _deadline, item in pairs]
+        held = (
+            self._queue.qsize() + len(letters) + len(waiting) + sum(len(b.items) for b in batches)
+        )
         arrivals = [b.items[0].at for b in batches if b.items]
-        if self._deadletters:
-            arrivals.append(self._deadletters[0][1].at)
+        arrivals += [item.at for item in letters[:1] + waiting]
         lag = time.monotonic() - min(arrivals) if arrivals else 0.0
         return Health(
             recorder=self.settings.client_id,

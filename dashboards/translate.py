@@ -8,6 +8,8 @@ is the one in the payload, the channel carries its own payload type). Anything e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from analytics.contract import (
     MAX_PAYLOAD_BYTES,
     PayloadError,
@@ -19,11 +21,21 @@ from analytics.records import DeviceHealth, Event, MinuteMetrics
 
 from .lineprotocol import device_line, event_line, minute_line
 
+Admit = Callable[[Event | MinuteMetrics | DeviceHealth], None]
 
-def to_line(root: str, topic: str, payload: bytes, *, size: int | None = None) -> str:
+
+def to_line(
+    root: str,
+    topic: str,
+    payload: bytes,
+    *,
+    size: int | None = None,
+    admit: Admit | None = None,
+) -> str:
     """The line protocol of a message on `topic` under `root`; raises `PayloadError`.
 
-    `size` is the payload's size on the wire when `payload` is only an excerpt of it.
+    `size` is the payload's size on the wire when `payload` is only an excerpt of it; `admit`
+    is called with the decoded record and may refuse it by raising `PayloadError`.
     """
     size = len(payload) if size is None else size
     if size > MAX_PAYLOAD_BYTES:
@@ -37,16 +49,21 @@ def to_line(root: str, topic: str, payload: bytes, *, size: int | None = None) -
             raise PayloadError(
                 f"payload of gateway {health.gateway_id!r} on gateway {gateway!r}'s topic"
             )
+        if admit is not None:
+            admit(health)
         return device_line(health)
     wearer, channel = parse_wearer_topic(root, topic)
     message = decode(payload)
     record = message.record
-    if channel == "event" and type(record) is Event:
-        line = event_line(record, team=message.team, site=message.site)
-    elif channel == "metric" and type(record) is MinuteMetrics:
-        line = minute_line(record, team=message.team, site=message.site)
-    else:
+    if not (channel == "event" and type(record) is Event) and not (
+        channel == "metric" and type(record) is MinuteMetrics
+    ):
         raise PayloadError(f"a {type(record).__name__} payload on a {channel} topic")
     if record.wearer_id != wearer:
         raise PayloadError(f"payload for wearer {record.wearer_id!r} on wearer {wearer!r}'s topic")
-    return line
+    if admit is not None:
+        admit(record)
+    if isinstance(record, Event):
+        return event_line(record, team=message.team, site=message.site)
+    assert isinstance(record, MinuteMetrics)
+    return minute_line(record, team=message.team, site=message.site)

@@ -21,6 +21,7 @@ from analytics.contract import (
     encode_device,
     encode_event,
     encode_minute,
+    encode_status,
     gateway_topic,
     wearer_topic,
 )
@@ -38,10 +39,16 @@ DAY_START_S = 1_790_000_000.0
 class Traffic:
     """Messages to publish, and the records they carry (to check what arrived)."""
 
-    messages: tuple[tuple[str, bytes], ...]  # (topic, payload)
+    messages: tuple[tuple[str, bytes], ...]  # (topic, payload): the statuses first
     events: tuple[Event, ...]
     minutes: tuple[MinuteMetrics, ...]
     devices: tuple[DeviceHealth, ...]
+    statuses: int = 0  # the first messages: each gateway's status, naming its wearers
+
+    @property
+    def recordable(self) -> tuple[tuple[str, bytes], ...]:
+        """The messages a recorder writes (all but the statuses)."""
+        return self.messages[self.statuses :]
 
 
 def contract_messages(
@@ -61,7 +68,7 @@ def contract_messages(
     `fleet` names (wearer, gateway) pairs; otherwise there are `wearers` wearers `w<n>`, each
     with a gateway `g<n>`. Each gateway reports its wearer's trunk sensor every
     `device_every_s`. `days` repeats the day on the following days. Messages are interleaved in
-    time order, as a live fleet would send them.
+    time order, as a live fleet would send them, after each gateway's status (its wearers).
     """
     fleet = fleet or [(f"w{n:04d}", f"g{n:04d}") for n in range(wearers)]
     day = simulate_day(seed=seed, hours=hours, rate_hz=25.0, start_s=DAY_START_S)
@@ -96,11 +103,20 @@ def contract_messages(
                 devices.append(h)
                 timed.append((h.t_s, gateway_topic(root, gateway, "device"), encode_device(h)))
     timed.sort(key=lambda x: x[0])
+    served: dict[str, list[str]] = {}
+    for wearer, gateway in fleet:
+        served.setdefault(gateway, []).append(wearer)
+    statuses = [  # first, as a gateway announces itself (and its wearers) when it starts
+        (0.0, gateway_topic(root, gateway), encode_status("online", wearers))
+        for gateway, wearers in served.items()
+    ]
+    timed = statuses + timed
     return Traffic(
         messages=tuple((topic, payload) for _, topic, payload in timed),
         events=tuple(events),
         minutes=tuple(minutes),
         devices=tuple(devices),
+        statuses=len(statuses),
     )
 
 
@@ -168,7 +184,8 @@ class TrafficPublisher:
                 self._take_oldest()
             while len(self._inflight) >= self.max_inflight:
                 self._wait_oldest(600.0)
-            info = self._client.publish(topic, payload, qos=1)
+            retain = topic.endswith("/status")  # a gateway's status is retained
+            info = self._client.publish(topic, payload, qos=1, retain=retain)
             # NO_CONN: paho keeps QoS 1 messages and sends them after it reconnects
             if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
                 raise BrokerError(f"publish to {topic} failed: {paho.error_string(info.rc)}")

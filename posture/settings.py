@@ -97,6 +97,16 @@ class RecorderSettings(_Section):
     share_group: str = ""  # e.g. "recorders": scale out over several recorders
     health_interval_s: float = Field(60.0, gt=0)
     retry_max_s: float = Field(30.0, gt=0, le=600)  # longest wait between write retries
+    # times further from now than this are refused (dead-lettered)
+    max_age_days: float = Field(400.0, gt=0, le=36500)
+    max_ahead_days: float = Field(1.0, gt=0, le=365)
+    # how long a device report waits for its gateway's retained status (its wearers)
+    announce_wait_s: float = Field(30.0, gt=0, le=3600)
+    # the recorder's own broker user (else [mqtt]'s): `posture run` connects as gateway and as
+    # recorder, and a broker that binds client ids to usernames needs a user for each
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
 
     @field_validator("share_group")
     @classmethod
@@ -177,6 +187,19 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = GatewaySettings()
     analytics: AnalyticsParams = AnalyticsParams()
     home_assistant: HomeAssistantSettings = HomeAssistantSettings()
+
+    def recorder_mqtt(self) -> MqttSettings:
+        """The `[mqtt]` settings with the recorder's own credentials, if it has any."""
+        own = self.recorder
+        if own.username is None:
+            return self.mqtt
+        return self.mqtt.model_copy(
+            update={
+                "username": own.username,
+                "password": own.password,
+                "password_file": own.password_file,
+            }
+        )
 
     @classmethod
     def settings_customise_sources(

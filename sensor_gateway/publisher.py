@@ -14,7 +14,6 @@ NO_CONN) even after paho delivered it, and reports a message the broker refused 
 from __future__ import annotations
 
 import collections
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -29,6 +28,7 @@ from analytics.contract import (
     encode_event,
     encode_minute,
     encode_state,
+    encode_status,
     gateway_topic,
     wearer_topic,
 )
@@ -79,6 +79,7 @@ class MqttPublisher:
         self._inflight: collections.deque[tuple[int, str]] = collections.deque()  # (mid, topic)
         self._acked: dict[int, ReasonCode] = {}  # mid -> PUBACK reason, from paho's thread
         self._status_topic = gateway_topic(settings.topic_root, gateway_id)
+        self._command_topics: dict[str, str] = {}  # topic -> wearer
         self._client = make_client(
             settings,
             f"posture-gateway-{gateway_id}",
@@ -87,7 +88,6 @@ class MqttPublisher:
         self._client.on_publish = self._on_publish
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
-        self._command_topics: dict[str, str] = {}  # topic -> wearer
         self._on_command: Callable[[Command], None] | None = None
         self.rejected_commands = 0
 
@@ -102,6 +102,7 @@ class MqttPublisher:
         root = self.settings.topic_root
         self._command_topics = {wearer_topic(root, w, "cmd"): w for w in wearers}
         self._on_command = handler
+        self._publish(self._status_topic, self._status("online"), retain=True)  # with wearers
         if self._client.is_connected():
             self._subscribe_commands()
 
@@ -116,17 +117,19 @@ class MqttPublisher:
             self._subscribe_commands()
 
     def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
-        wearer = self._command_topics.get(msg.topic)
         try:
+            wearer = self._command_topics.get(msg.topic)
             command = decode_command(bytes(msg.payload))
             if wearer is None or command.wearer_id != wearer:
                 raise PayloadError(f"a command for {command.wearer_id!r} on topic {msg.topic!r}")
+            if self._on_command is not None:
+                self._on_command(command)
         except PayloadError as err:
             self.rejected_commands += 1
-            log.warning("dropped a command on %s: %s", msg.topic[:120], err)
-            return
-        if self._on_command is not None:
-            self._on_command(command)
+            log.warning("dropped a command: %s", err)
+        except Exception:  # paho's network thread must survive whatever a message holds
+            self.rejected_commands += 1
+            log.exception("dropped a command that could not be handled")
 
     def _on_publish(
         self, _c: paho.Client, _u: object, mid: int, reason: ReasonCode, _p: object
@@ -134,7 +137,7 @@ class MqttPublisher:
         self._acked[mid] = reason
 
     def _status(self, status: str) -> bytes:
-        return json.dumps({"v": 1, "type": "status", "status": status}).encode()
+        return encode_status(status, self._command_topics.values())
 
     def start(self) -> None:
         """Connect (raises `BrokerError`) and announce the gateway online."""

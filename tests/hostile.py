@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from analytics.contract import encode_device, encode_minute
 from posture.loadgen import contract_messages
@@ -28,12 +29,23 @@ def _event_without(key: str) -> bytes:
     return json.dumps(data).encode()
 
 
+# Refused by the recorder's own reading of the gateways' statuses, not by `to_line`.
+RECORDER_ONLY = frozenset({"device-on-status", "unserved-wearer"})
+
+
 def hostile_messages(root: str) -> list[tuple[str, str, bytes, str]]:
     """(name, topic, payload, reason) of messages that must go to the dead-letter topic."""
     traffic = contract_messages(root, wearers=1, hours=0.5)
     event_topic = f"{root}/w1/event"
     minute = encode_minute(traffic.minutes[0]).replace(b'"w0000"', b'"w1"')
     device = encode_device(traffic.devices[0])
+    foreign = device.replace(b'"w0000"', b'"w0043"')  # g0000 serves w0000 only
+    now = time.time()
+    deep = b'{"v":1,"type":"event","x":' + b"[" * 2000 + b"]" * 2000 + b"}"
+
+    def calibration(placement: str) -> bytes:
+        return _event(kind="calibration", values={"source": "walk", "placement": placement})
+
     return [
         ("invalid-json", event_topic, b'{"v":1,"type":"event",', "not JSON"),
         ("invalid-utf8", event_topic, b"\xff\xfe\x00{", "not JSON"),
@@ -61,5 +73,16 @@ def hostile_messages(root: str) -> list[tuple[str, str, bytes, str]]:
         ("minute-on-event", event_topic, minute, "payload on a event topic"),
         ("id-mismatch", event_topic, _event(id="0123456789abcdef"), "does not match"),
         ("other-gateway", f"{root}/gateway/g9/device", device, "on gateway 'g9'"),
-        ("device-on-status", f"{root}/gateway/g0000/status", device, "gateway status topic"),
+        ("device-on-status", f"{root}/gateway/g0000/status", device, "expected 'status'"),
+        ("placement-injection", event_topic, calibration("trunk\\"), "is not one of"),
+        ("placement-unknown", event_topic, calibration("ankle"), "is not one of"),
+        ("year-1970", event_topic, _event(start=0, end=0), "outside the window"),
+        ("year-2261", event_topic, _event(start=9.2e9, end=9.2e9), "outside the window"),
+        ("beyond-influxdb", event_topic, _event(start=1e11, end=1e11), "out of range"),
+        ("next-week", event_topic, _event(start=now + 7 * 86400, end=now + 7 * 86400), "after now"),
+        ("negative-duration", event_topic, _event(values={"duration_s": -5}), "negative"),
+        ("negative-interruptions", event_topic, _event(values={"interruptions": -1}), "negative"),
+        ("nested-2000-deep", event_topic, deep, "nested deeper"),
+        # last: refused once its gateway's status (published with the good traffic) arrives
+        ("unserved-wearer", f"{root}/gateway/g0000/device", foreign, "which it does not serve"),
     ]

@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analytics.contract import (
+    NON_NEGATIVE,
     RESERVED_IDS,
+    VALUE_CHOICES,
     VALUE_TYPES,
     PayloadError,
     deadletter_topic,
@@ -147,9 +149,12 @@ TIMES = st.floats(min_value=1e9, max_value=2e9).map(lambda t: round(t, 3))
 PRINTABLE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=30)
 
 
-def _value(kind: type) -> st.SearchStrategy[object]:
+def _value(name: str, kind: type) -> st.SearchStrategy[object]:
+    if name in VALUE_CHOICES:
+        return st.sampled_from(sorted(VALUE_CHOICES[name]))
     if kind is float:
-        return st.floats(min_value=-1e9, max_value=1e9, allow_nan=False)
+        low = 0.0 if name in NON_NEGATIVE else -1e9
+        return st.floats(min_value=low, max_value=1e9, allow_nan=False)
     if kind is int:
         return st.integers(0, 10**6)
     if kind is bool:
@@ -165,7 +170,7 @@ EVENTS = st.builds(
     st.sampled_from(EventKind),
     TIMES,
     st.floats(min_value=0, max_value=86400).map(lambda s: round(s, 3)),
-    st.fixed_dictionaries({}, optional={k: _value(t) for k, t in VALUE_TYPES.items()}),
+    st.fixed_dictionaries({}, optional={k: _value(k, t) for k, t in VALUE_TYPES.items()}),
 )
 
 
@@ -233,9 +238,17 @@ def test_any_state_round_trips(state: WearerState) -> None:
     assert decode_state(encode_state(state, team="t1")) == state
 
 
+def test_gateway_status_names_the_wearers_it_serves() -> None:
+    status = decode_status(encode_status("online", ["w2", "w1", "w2"]))
+    assert status.wearers == {"w1", "w2"}
+    assert json.loads(encode_status("offline", ["w1"]))["wearers"] == ["w1"]
+    with pytest.raises(PayloadError, match="not a valid pseudonym"):
+        decode_status(b'{"v":1,"type":"status","status":"online","wearers":["w1 x"]}')
+
+
 @pytest.mark.parametrize("status", ["online", "offline"])
 def test_gateway_status_round_trips(status: str) -> None:
-    assert decode_status(encode_status(status)) == status
+    assert decode_status(encode_status(status)).status == status
     # the foundation's publisher wrote it with spaces; that is the same payload
     assert decode_status(json.dumps({"v": 1, "type": "status", "status": status}).encode())
 
@@ -272,3 +285,49 @@ def test_topics_of_the_contract() -> None:
 def test_event_strings_must_be_printable(text: str) -> None:
     with pytest.raises(PayloadError, match="control or unprintable"):
         decode(_event(values={"posture": text}))
+
+
+def _event_payload(**values: object) -> bytes:
+    return json.dumps(
+        {
+            "v": 1,
+            "type": "event",
+            "wearer": "w1",
+            "kind": "calibration",
+            "start": 1.8e9,
+            "end": 1.8e9,
+            "values": values,
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ({"placement": "trunk\\"}, "is not one of"),
+        ({"placement": "ankle"}, "is not one of"),
+        ({"posture": "dancing"}, "is not one of"),
+        ({"duration_s": -1}, "negative"),
+        ({"interruptions": -3}, "negative"),
+        ({"steps": -1}, "negative"),
+        ({"duration_s": 10**13}, "out of range"),
+    ],
+)
+def test_event_values_name_known_things_and_counts_are_not_negative(
+    values: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(PayloadError, match=reason):
+        decode(_event_payload(**values))
+
+
+def test_every_choice_and_non_negative_value_is_a_known_value() -> None:
+    assert set(VALUE_CHOICES) <= set(VALUE_TYPES)
+    assert set(NON_NEGATIVE) <= set(VALUE_TYPES)
+
+
+@pytest.mark.parametrize("start", [-1.0, 9.3e9, 1e12])
+def test_times_beyond_influxdbs_range_are_refused(start: float) -> None:
+    payload = json.loads(_event_payload())
+    payload |= {"start": start, "end": start}
+    with pytest.raises(PayloadError, match="out of range"):
+        decode(json.dumps(payload).encode())

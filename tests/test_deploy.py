@@ -86,6 +86,17 @@ def test_mosquitto_runs_the_shipped_configuration() -> None:
     assert "persistence true" in conf
 
 
+def test_every_shipped_listener_binds_client_ids_to_usernames() -> None:
+    """use_username_as_clientid is a listener's setting: a listener without it lets any user
+    take over another's client id (tests/integration/test_hostile.py shows what that costs)."""
+    shipped = REPO / "deploy" / "mosquitto"
+    for path in [shipped / "mosquitto.conf", *sorted((shipped / "conf.d").iterdir())]:
+        blocks = re.split(r"^listener ", path.read_text(), flags=re.M)[1:]
+        assert blocks, path
+        for block in blocks:
+            assert re.search(r"^use_username_as_clientid true$", block, flags=re.M), (path, block)
+
+
 def test_influxdb_is_initialised_with_org_bucket_token_and_dbrp() -> None:
     influx = SERVICES["influxdb"]
     env = influx["environment"]

@@ -50,7 +50,7 @@ def recorder(
         raise fail(str(err), code=2) from None
     if logging.getLogger().level > logging.INFO:  # lifecycle and health lines by default
         logging.getLogger("dashboards.recorder").setLevel(logging.INFO)
-    service = Recorder(s.mqtt, influx, chosen)
+    service = Recorder(s.recorder_mqtt(), influx, chosen)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _signum, _frame: service.stop())
     try:
@@ -83,8 +83,16 @@ def run(
     from posture.mqtt import BrokerError
     from posture.pipeline import RecorderThread
 
-    influx = InfluxClient(settings().influx)
-    recorder = RecorderThread(Recorder(settings().mqtt, influx, settings().recorder))
+    s = settings()
+    if s.mqtt.username is not None and s.recorder_mqtt().username == s.mqtt.username:
+        raise fail(
+            f"gateway and recorder would both log in as {s.mqtt.username!r}; a broker that binds "
+            "client ids to usernames (the shipped one) lets only one of them stay connected: "
+            "set [recorder] username and password_file",
+            code=2,
+        )
+    influx = InfluxClient(s.influx)
+    recorder = RecorderThread(Recorder(s.recorder_mqtt(), influx, s.recorder))
     try:
         recorder.start()
     except BrokerError as err:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.contract import encode_device, gateway_topic
+from analytics.contract import encode_device, encode_status, gateway_topic
 from analytics.monitor import Output
 from analytics.offline import analyze
 from analytics.params import AnalyticsParams, BoutRules, NudgePolicy
@@ -159,7 +159,16 @@ def build_fleet(broker: servers.Mosquitto, influxd: servers.Influxd) -> Fleet:
     def publish_devices() -> Iterator[None]:
         client = make_client(mqtt, f"dev-{uuid.uuid4().hex[:8]}")
         connect(client, mqtt)
-        infos = [
+        served: dict[str, set[str]] = {}
+        for h in devices:
+            served.setdefault(h.gateway_id, set()).add(h.wearer_id)
+        infos = [  # each gateway first announces its wearers (retained), as gateways do
+            client.publish(
+                gateway_topic(root, gateway), encode_status("online", wearers), qos=1, retain=True
+            )
+            for gateway, wearers in served.items()
+        ]
+        infos += [
             client.publish(gateway_topic(root, h.gateway_id, "device"), encode_device(h), qos=1)
             for h in devices
         ]

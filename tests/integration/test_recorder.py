@@ -90,11 +90,11 @@ def test_hostile_input_is_dead_lettered_with_its_reason_counted_and_recording_go
         every = hostile_messages(root)
         subscribed = recorder.recorder.subscriptions
         hostile = [h for h in every if any(topic_matches_sub(s, h[1]) for s in subscribed)]
-        assert len(every) - len(hostile) == 2  # an extra topic level; a status topic
+        assert len(every) - len(hostile) == 1  # an extra topic level
         # hostile first, then the good day: nothing hostile may stop or poison what follows
         publish(mqtt_settings, [(topic, payload) for _name, topic, payload, _r in every])
         publish(mqtt_settings, good.messages)
-        total = len(hostile) + len(good.messages)
+        total = len(hostile) + len(good.recordable)
         assert recorder.wait_for(total, timeout_s=60)
         wait_until(
             lambda: len(watcher.payloads(deadletter_topic(root))) >= len(hostile),
@@ -104,7 +104,7 @@ def test_hostile_input_is_dead_lettered_with_its_reason_counted_and_recording_go
         letters = watcher.payloads(deadletter_topic(root))
     stats = recorder.recorder.stats
     assert stats.rejected == len(hostile)
-    assert stats.written_messages == len(good.messages)
+    assert stats.written_messages == len(good.recordable)
     assert len(letters) == len(hostile)
     for (name, topic, payload, reason), letter in zip(hostile, letters, strict=True):
         assert letter["topic"] == topic, name
@@ -149,7 +149,7 @@ def test_the_broker_hands_the_recorder_no_more_than_its_receive_maximum(
             assert reports[-1]["write_retries"] > 0
             assert reports[-1]["written_messages"] == 0
             server.start()  # InfluxDB back on the same port: everything arrives, once
-            assert recorder.wait_for(len(traffic.messages), timeout_s=60)
+            assert recorder.wait_for(len(traffic.recordable), timeout_s=60)
         assert stored_points(influx) == expected_points(traffic)
     finally:
         server.stop()
@@ -169,7 +169,7 @@ def test_points_influxdb_refuses_are_dead_lettered_and_the_rest_written(
     with watching(mqtt_settings, deadletter_topic(root)) as watcher:
         recorder = start_recorder(influx, batch_size=300)
         publish(mqtt_settings, traffic.messages)
-        assert recorder.wait_for(len(traffic.messages), timeout_s=60)
+        assert recorder.wait_for(len(traffic.recordable), timeout_s=60)
         wait_until(
             lambda: len(watcher.payloads(deadletter_topic(root))) >= len(traffic.minutes),
             timeout_s=10,
@@ -212,7 +212,7 @@ def test_a_write_too_large_for_influxdb_is_split_not_lost(
         traffic = small_day(root)
         recorder = start_recorder(influx, batch_size=500, flush_interval_s=1.0)
         publish(mqtt_settings, traffic.messages)
-        assert recorder.wait_for(len(traffic.messages), timeout_s=60)
+        assert recorder.wait_for(len(traffic.recordable), timeout_s=60)
         assert recorder.recorder.stats.rejected == 0
         assert stored_points(influx) == expected_points(traffic)
         assert 413 in influx.refusals  # the test did make InfluxDB refuse big bodies
@@ -234,10 +234,10 @@ def test_health_is_published_retained_with_the_counters(
     recorder = start_recorder(influx, client_id="healthy", health_interval_s=0.3)
     publish(mqtt_settings, traffic.messages)
     publish(mqtt_settings, [(f"{root}/w1/event", b"nonsense")])
-    assert recorder.wait_for(len(traffic.messages) + 1, timeout_s=60)
+    assert recorder.wait_for(len(traffic.recordable) + 1, timeout_s=60)
     with watching(mqtt_settings, topic) as watcher:  # subscribed late: the report is retained
         wait_until(
-            lambda: (watcher.last(topic) or {}).get("written_messages") == len(traffic.messages),
+            lambda: (watcher.last(topic) or {}).get("written_messages") == len(traffic.recordable),
             timeout_s=10,
             what="a health report with every message written",
         )
@@ -245,7 +245,7 @@ def test_health_is_published_retained_with_the_counters(
     assert report is not None
     assert report["type"] == "recorder_health"
     assert report["status"] == "online"
-    assert report["received"] == len(traffic.messages) + 1
+    assert report["received"] == len(traffic.recordable) + 1
     assert report["rejected"] == 1
     assert report["held"] == 0
     assert any("health received=" in r.getMessage() for r in caplog.records)
@@ -268,13 +268,13 @@ def test_two_recorders_share_one_subscription(
     wait_until(
         lambda: (
             a.recorder.stats.written_messages + b.recorder.stats.written_messages
-            >= len(traffic.messages)
+            >= len(traffic.recordable)
         ),
         timeout_s=60,
         what="both recorders to write everything",
     )
     a_written, b_written = a.recorder.stats.written_messages, b.recorder.stats.written_messages
-    assert a_written + b_written == len(traffic.messages)  # each message went to one of them
+    assert a_written + b_written == len(traffic.recordable)  # each message went to one of them
     assert a_written > 0
     assert b_written > 0
     assert stored_points(influx) == expected_points(traffic)
@@ -302,9 +302,9 @@ def test_influxdb_2_path_records_end_to_end_into_a_fake_api_v2_write(
         )
         recorder = start_recorder(influx, batch_size=37, retry_max_s=0.5)
         publish(mqtt_settings, traffic.messages)
-        assert recorder.wait_for(len(traffic.messages), timeout_s=60)
+        assert recorder.wait_for(len(traffic.recordable), timeout_s=60)
     probe = Recorder(mqtt_settings, influx, RecorderSettings())
-    expected = {probe.line(topic, payload) for topic, payload in traffic.messages}
+    expected = {probe.line(topic, payload) for topic, payload in traffic.recordable}
     assert set(fake.written) == expected
     assert recorder.recorder.stats.write_retries > 0  # every full batch was refused once (503)
     assert all(r.headers["authorization"] == "Token t0k" for r in fake.requests)
@@ -324,11 +324,11 @@ def test_acknowledged_messages_are_not_delivered_again(
     first = RecorderThread(Recorder(mqtt_settings, influx, settings, client_class=client_class))
     first.start()
     publish(mqtt_settings, traffic.messages)
-    assert first.wait_for(len(traffic.messages), timeout_s=60)
+    assert first.wait_for(len(traffic.recordable), timeout_s=60)
     time.sleep(0.3)  # the last PUBACKs leave
     first.stop()
     again = RecorderThread(Recorder(mqtt_settings, influx, settings, client_class=client_class))
     again.start()  # same session: only what was never acknowledged would come again
     time.sleep(1.5)
     assert again.stop().received == 0
-    assert first.recorder.stats.received == len(traffic.messages)
+    assert first.recorder.stats.received == len(traffic.recordable)

@@ -123,7 +123,7 @@ def test_recording_over_tls_with_a_test_ca(shipped: ShippedBroker, influx: Influ
     recorder.start()
     try:
         assert refusals(gateway, list(traffic.messages)) == []
-        assert recorder.wait_for(len(traffic.messages), timeout_s=30)
+        assert recorder.wait_for(len(traffic.recordable), timeout_s=30)
     finally:
         recorder.stop()
     assert stored_points(influx) == expected_points(traffic)
