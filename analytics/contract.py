@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .records import (
+    LOSS_REASONS,
     DeviceHealth,
     Event,
     EventKind,
+    GatewayHealth,
     MinuteMetrics,
     Placement,
     Posture,
@@ -75,7 +77,7 @@ class PayloadError(ValueError):
 # -- topics -----------------------------------------------------------------------------------
 
 WEARER_CHANNELS: Final = ("event", "metric", "state", "nudge", "cmd", "samples")
-GATEWAY_CHANNELS: Final = ("status", "device")
+GATEWAY_CHANNELS: Final = ("status", "device", "health", "ack")
 
 
 def wearer_topic(root: str, wearer_id: str, channel: str) -> str:
@@ -89,7 +91,8 @@ def wearer_topic(root: str, wearer_id: str, channel: str) -> str:
 
 
 def gateway_topic(root: str, gateway_id: str, channel: str = "status") -> str:
-    """`<root>/gateway/<id>/<channel>`: retained status with last will, and device health."""
+    """`<root>/gateway/<id>/<channel>`: retained status with last will, device and gateway
+    health, and the recorders' confirmations (`ack`)."""
     check_id(gateway_id, what="gateway id")
     if channel not in GATEWAY_CHANNELS:
         raise ValueError(f"unknown gateway channel {channel!r}")
@@ -145,31 +148,59 @@ def check_id(value: str, *, what: str) -> str:
 # -- encoding ---------------------------------------------------------------------------------
 
 
+MAX_SEQ: Final = 2**53  # sequence numbers stay exact in every JSON implementation
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a recorded message comes from: its gateway and its place in the gateway's outbox.
+
+    The recorder confirms what it has written by these sequence numbers (`ack`), so that the
+    gateway keeps every message until it is in InfluxDB, not only until the broker has it.
+    """
+
+    gateway_id: str
+    seq: int
+
+    def __post_init__(self) -> None:
+        check_id(self.gateway_id, what="gateway id")
+        if not 1 <= self.seq <= MAX_SEQ:
+            raise ValueError(f"seq must be in [1, 2**53], got {self.seq}")
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A decoded payload: the record and the organisational tags it was published with."""
+    """A decoded payload: the record, the organisational tags it was published with and, from
+    gateways that keep an outbox, its source."""
 
-    record: Event | MinuteMetrics | DeviceHealth
+    record: Event | MinuteMetrics | DeviceHealth | GatewayHealth
     team: str = ""
     site: str = ""
+    source: Source | None = None
 
 
 def to_json(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), allow_nan=False, sort_keys=True).encode()
 
 
-def envelope(kind: str, wearer_id: str, team: str, site: str) -> dict[str, Any]:
+def envelope(
+    kind: str, wearer_id: str, team: str, site: str, source: Source | None = None
+) -> dict[str, Any]:
     envelope: dict[str, Any] = {"v": SCHEMA_VERSION, "type": kind, "wearer": wearer_id}
     if team:
         envelope["team"] = team
     if site:
         envelope["site"] = site
+    if source is not None:
+        envelope["gateway"], envelope["seq"] = source.gateway_id, source.seq
     return envelope
 
 
-def encode_event(event: Event, *, team: str = "", site: str = "") -> bytes:
+def encode_event(
+    event: Event, *, team: str = "", site: str = "", source: Source | None = None
+) -> bytes:
     return to_json(
-        envelope("event", event.wearer_id, team, site)
+        envelope("event", event.wearer_id, team, site, source)
         | {
             "id": event.event_id,
             "kind": event.kind.value,
@@ -180,9 +211,11 @@ def encode_event(event: Event, *, team: str = "", site: str = "") -> bytes:
     )
 
 
-def encode_minute(m: MinuteMetrics, *, team: str = "", site: str = "") -> bytes:
+def encode_minute(
+    m: MinuteMetrics, *, team: str = "", site: str = "", source: Source | None = None
+) -> bytes:
     return to_json(
-        envelope("minute", m.wearer_id, team, site)
+        envelope("minute", m.wearer_id, team, site, source)
         | {
             "start": round(m.start_s, 3),
             "posture_s": {p.value: s for p, s in m.posture_s.items()},
@@ -220,9 +253,13 @@ def encode_state(
     )
 
 
-def encode_device(h: DeviceHealth) -> bytes:
+def encode_device(h: DeviceHealth, *, seq: int | None = None) -> bytes:
+    extra: dict[str, Any] = {} if seq is None else {"seq": Source(h.gateway_id, seq).seq}
+    if h.lost_by:
+        extra["lost_by"] = dict(h.lost_by)
     return to_json(
-        {
+        extra
+        | {
             "v": SCHEMA_VERSION,
             "type": "device",
             "gateway": h.gateway_id,
@@ -252,6 +289,114 @@ class GatewayStatus:
 MAX_WEARERS_PER_GATEWAY: Final = 2000
 
 
+def encode_gateway_health(h: GatewayHealth, *, seq: int | None = None) -> bytes:
+    extra: dict[str, Any] = {} if seq is None else {"seq": Source(h.gateway_id, seq).seq}
+    return to_json(
+        extra
+        | {
+            "v": SCHEMA_VERSION,
+            "type": "gateway_health",
+            "gateway": h.gateway_id,
+            "t": round(h.t_s, 3),
+            "loop_lag_ms": round(h.loop_lag_ms, 2),
+            "outbox_depth": h.outbox_depth,
+            "outbox_oldest_s": round(h.outbox_oldest_s, 3),
+            "outbox_bytes": h.outbox_bytes,
+            "outbox_dropped": h.outbox_dropped,
+            "replayed": h.replayed,
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """A recorder's confirmation that messages of one gateway are in InfluxDB (or were
+    dead-lettered): their sequence numbers, as inclusive ranges."""
+
+    recorder: str
+    ranges: tuple[tuple[int, int], ...]
+
+    def seqs(self) -> int:
+        return sum(hi - lo + 1 for lo, hi in self.ranges)
+
+
+MAX_ACK_RANGES: Final = 2000  # per payload: about 40 KiB at worst
+
+
+def seq_ranges(seqs: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted sequence numbers as inclusive ranges: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    ranges: list[tuple[int, int]] = []
+    for seq in sorted(set(seqs)):
+        if ranges and seq == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], seq)
+        else:
+            ranges.append((seq, seq))
+    return ranges
+
+
+def encode_acks(recorder: str, seqs: Iterable[int]) -> list[bytes]:
+    """The `ack` payloads confirming `seqs`: one per MAX_ACK_RANGES ranges."""
+    ranges = seq_ranges(seqs)
+    return [
+        to_json(
+            {
+                "v": SCHEMA_VERSION,
+                "type": "ack",
+                "recorder": recorder,
+                "seqs": [list(r) for r in ranges[i : i + MAX_ACK_RANGES]],
+            }
+        )
+        for i in range(0, len(ranges), MAX_ACK_RANGES)
+    ]
+
+
+def decode_ack(payload: bytes) -> Ack:
+    """A recorder's `ack`; raises `PayloadError`."""
+    data = load_object(payload, expected_type="ack")
+    recorder = field(data, "recorder", str)[:64]
+    raw = field(data, "seqs", list)
+    if len(raw) > MAX_ACK_RANGES:
+        raise PayloadError(f"{len(raw)} ranges (at most {MAX_ACK_RANGES})")
+    ranges = []
+    for pair in raw:
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(type(x) is int and 1 <= x <= MAX_SEQ for x in pair)
+            or pair[0] > pair[1]
+        ):
+            raise PayloadError("field 'seqs' must hold [first, last] pairs of sequence numbers")
+        ranges.append((pair[0], pair[1]))
+    return Ack(recorder=recorder, ranges=tuple(ranges))
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderSession:
+    """What a gateway reads in a recorder's health: is it online, and since when does its broker
+    session hold the subscriptions (a `new` session never got what was sent before)."""
+
+    recorder: str
+    status: str  # "online" or "offline"
+    session: str  # "new" (started without its broker session) or "resumed"
+    connected_at_s: float  # unix seconds of the connection that began this session
+
+
+def decode_recorder_session(payload: bytes) -> RecorderSession:
+    """The session part of a `recorder_health` payload; raises `PayloadError`."""
+    data = load_object(payload, expected_type="recorder_health")
+    status = field(data, "status", str)
+    session = data.get("session", "resumed")
+    if status not in GATEWAY_STATUSES or session not in ("new", "resumed"):
+        raise PayloadError(f"unknown recorder status {status[:20]!r} or session {session!r}")
+    connected = number(data, "connected_at", lo=0.0, hi=TIME_MAX_S) if "connected_at" in data else 0
+    return RecorderSession(
+        recorder=field(data, "recorder", str)[:64],
+        status=status,
+        session=session,
+        connected_at_s=connected,
+    )
+
+
 def encode_status(status: str, wearers: Iterable[str] = ()) -> bytes:
     """A gateway's retained status (`online`, or `offline` as its last will), with its wearers."""
     if status not in GATEWAY_STATUSES:
@@ -264,19 +409,35 @@ def encode_status(status: str, wearers: Iterable[str] = ()) -> bytes:
 
 
 def decode(payload: bytes) -> Message:
-    """The record in `payload` (an event, a minute or a device report), with its tags."""
+    """The record in `payload` (an event, a minute, a device or gateway health report), with
+    its tags and source."""
     data = load_object(payload)
     kind = data.get("type")
-    record: Event | MinuteMetrics | DeviceHealth
+    record: Event | MinuteMetrics | DeviceHealth | GatewayHealth
     if kind == "event":
         record = _event(data)
     elif kind == "minute":
         record = _minute(data)
     elif kind == "device":
         record = _device(data)
+    elif kind == "gateway_health":
+        record = _gateway_health(data)
     else:
         raise PayloadError(f"unknown payload type {str(kind)[:40]!r}")
-    return Message(record=record, team=_tag(data, "team"), site=_tag(data, "site"))
+    return Message(
+        record=record, team=_tag(data, "team"), site=_tag(data, "site"), source=_source(data)
+    )
+
+
+def _source(data: Mapping[str, Any]) -> Source | None:
+    if "seq" not in data:
+        return None
+    gateway, seq = data.get("gateway"), data["seq"]
+    if not isinstance(gateway, str) or not ID_PATTERN.fullmatch(gateway):
+        raise PayloadError("field 'gateway' must name the gateway of a message with a 'seq'")
+    if type(seq) is not int or not 1 <= seq <= MAX_SEQ:
+        raise PayloadError("field 'seq' must be a whole number in [1, 2**53]")
+    return Source(gateway, seq)
 
 
 def _tag(data: Mapping[str, Any], key: str) -> str:
@@ -528,6 +689,11 @@ def _device(data: Mapping[str, Any]) -> DeviceHealth:
     placement = field(data, "placement", str)
     if placement not in {p.value for p in Placement}:
         raise PayloadError(f"unknown placement {placement[:40]!r}")
+    lost_by = field(data, "lost_by", dict) if "lost_by" in data else {}
+    if not lost_by.keys() <= set(LOSS_REASONS):
+        raise PayloadError(
+            f"unknown loss reason(s) {sorted(lost_by.keys() - set(LOSS_REASONS))[:4]}"
+        )
     return DeviceHealth(
         gateway_id=ident("gateway"),
         sensor_id=ident("sensor"),
@@ -541,4 +707,21 @@ def _device(data: Mapping[str, Any]) -> DeviceHealth:
         samples=_count(data, "samples", hi=2**53),
         lost=_count(data, "lost", hi=2**53),
         reconnects=_count(data, "reconnects", hi=2**31),
+        lost_by={reason: _count(lost_by, reason, hi=2**53) for reason in lost_by},
+    )
+
+
+def _gateway_health(data: Mapping[str, Any]) -> GatewayHealth:
+    gateway = field(data, "gateway", str)
+    if not ID_PATTERN.fullmatch(gateway):
+        raise PayloadError("field 'gateway' must be 1-64 letters, digits, '_', '.' or '-'")
+    return GatewayHealth(
+        gateway_id=gateway,
+        t_s=number(data, "t", lo=0.0, hi=TIME_MAX_S),
+        loop_lag_ms=number(data, "loop_lag_ms", lo=0.0, hi=1e9),
+        outbox_depth=_count(data, "outbox_depth", hi=2**53),
+        outbox_oldest_s=number(data, "outbox_oldest_s", lo=0.0, hi=1e10),
+        outbox_bytes=_count(data, "outbox_bytes", hi=2**53),
+        outbox_dropped=_count(data, "outbox_dropped", hi=2**53),
+        replayed=_count(data, "replayed", hi=2**53),
     )

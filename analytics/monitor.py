@@ -105,6 +105,11 @@ class WearerMonitor:
             calibrated=any(r.up is not None for r in self._classifier.references.values()),
         )
 
+    def late_samples(self, placement: Placement) -> int:
+        """Samples of that sensor dropped because they were timed before ones already taken."""
+        epocher = self._epochers.get(placement)
+        return epocher.late_samples if epocher is not None else 0
+
     def calibration(self) -> dict[Placement, Calibration]:
         """The upright references learned so far (to persist, and pass back in next time)."""
         t = float(self._latest_t) if np.isfinite(self._latest_t) else 0.0

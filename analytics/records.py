@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -142,8 +143,32 @@ class DeviceHealth:
     battery_pct: int | None
     rssi_dbm: int | None
     samples: int  # samples received since the gateway started
-    lost: int  # samples known to be lost (gaps) since the gateway started
+    lost: int  # samples known to be lost since the gateway started: the sum of `lost_by`
     reconnects: int
+    lost_by: Mapping[str, int] = field(default_factory=dict)  # LOSS_REASONS -> samples
+
+
+# Why a sample a sensor sent was not analysed (DeviceHealth.lost_by):
+LOSS_REASONS: Final = (
+    "gap",  # missing between packets while connected: radio loss, or the sensor's buffer full
+    "disconnected",  # produced while the link was down (from the last sample to the reconnect)
+    "queue",  # the gateway could not analyse it in time (its analysis queue was full)
+    "clock",  # timed before samples already received: the clock model or the analytics refused it
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayHealth:
+    """How one gateway is doing: its radio loop, its outbox and what it could not keep."""
+
+    gateway_id: str
+    t_s: float  # unix seconds of the report
+    loop_lag_ms: float  # the radio loop's longest delay since the last report
+    outbox_depth: int  # messages stored and not yet confirmed in InfluxDB (or by the broker)
+    outbox_oldest_s: float  # age of the oldest of them (0 when empty)
+    outbox_bytes: int
+    outbox_dropped: int  # messages that could not be stored (outbox or disk full), since start
+    replayed: int  # messages sent again because no recorder confirmed them, since start
 
 
 EXPOSURE_BANDS_DEG = ((0.0, 20.0), (20.0, 60.0), (60.0, float("inf")))

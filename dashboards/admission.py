@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from analytics.contract import GatewayStatus, PayloadError
-from analytics.records import DeviceHealth, Event, MinuteMetrics
+from analytics.records import DeviceHealth, Event, GatewayHealth, MinuteMetrics
 
 DAY_S = 86400.0
 
@@ -41,7 +41,9 @@ class TimeWindow:
     max_age_s: float = 400 * DAY_S
     max_ahead_s: float = DAY_S
 
-    def check(self, record: Event | MinuteMetrics | DeviceHealth, now_s: float) -> None:
+    def check(
+        self, record: Event | MinuteMetrics | DeviceHealth | GatewayHealth, now_s: float
+    ) -> None:
         """Raises `PayloadError` if a time of `record` lies outside the window around `now_s`."""
         times: tuple[float, ...]
         if isinstance(record, Event):

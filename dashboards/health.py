@@ -26,6 +26,8 @@ class RecorderStats:
     write_retries: int = 0  # writes retried while InfluxDB was unavailable
     deadletter_refused: int = 0  # dead letters the broker refused (ACL): left unacknowledged
     reconnects: int = 0  # to the broker, after the first connection
+    sessions_lost: int = 0  # reconnects the broker answered without this recorder's session
+    confirmed: int = 0  # messages confirmed to their gateways (written or dead-lettered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,8 @@ class Health:
     stats: RecorderStats
     held: int  # messages received and not yet settled (written or dead-lettered)
     lag_s: float  # how long the oldest held message has waited
+    session: str = "resumed"  # "new": the broker had no session for us at the last connect
+    connected_at_s: float = 0.0  # wall-clock time of that connection
 
     def to_log(self) -> str:
         s = self.stats
@@ -58,6 +62,8 @@ def encode_health(health: Health) -> bytes:
         "t": round(health.t_s, 3),
         "held": health.held,
         "lag_s": round(health.lag_s, 3),
+        "session": health.session,
+        "connected_at": round(health.connected_at_s, 3),
     }
     payload |= asdict(health.stats)
     return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()

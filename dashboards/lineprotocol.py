@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Final
 
 from analytics.contract import VALUE_TYPES
-from analytics.records import DeviceHealth, Event, MinuteMetrics, Posture, Value
+from analytics.records import DeviceHealth, Event, GatewayHealth, MinuteMetrics, Posture, Value
 
-from .schema import DEVICE, EVENT, EVENT_TAGS, MINUTE, to_ms
+from .schema import DEVICE, EVENT, EVENT_TAGS, GATEWAY, MINUTE, to_ms
 
 _ESCAPE_KEY: Final = str.maketrans(
     {",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n", "\t": r"\t", "\r": r"\r"}
@@ -107,8 +107,22 @@ def device_line(h: DeviceHealth) -> str:
         pairs.append(("battery_pct", int(h.battery_pct)))
     if h.rssi_dbm is not None:
         pairs.append(("rssi_dbm", int(h.rssi_dbm)))
+    pairs += [(f"lost_{reason}", int(n)) for reason, n in h.lost_by.items()]
     tags = (
         f",gateway={tag(h.gateway_id)},placement={tag(h.placement.value)}"
         f",profile={tag(h.profile)},sensor={tag(h.sensor_id)},wearer={tag(h.wearer_id)}"
     )
     return f"{DEVICE}{tags} {_fields(pairs)} {to_ms(h.t_s)}"
+
+
+def gateway_line(h: GatewayHealth) -> str:
+    """The `gateway` point of `h`."""
+    pairs: list[tuple[str, Value]] = [
+        ("loop_lag_ms", float(h.loop_lag_ms)),
+        ("outbox_depth", int(h.outbox_depth)),
+        ("outbox_oldest_s", float(h.outbox_oldest_s)),
+        ("outbox_bytes", int(h.outbox_bytes)),
+        ("outbox_dropped", int(h.outbox_dropped)),
+        ("replayed", int(h.replayed)),
+    ]
+    return f"{GATEWAY},gateway={tag(h.gateway_id)} {_fields(pairs)} {to_ms(h.t_s)}"

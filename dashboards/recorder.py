@@ -45,21 +45,24 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from analytics.contract import (
     MAX_PAYLOAD_BYTES,
     PayloadError,
+    Source,
     deadletter_topic,
     decode_status,
+    encode_acks,
+    gateway_topic,
     parse_gateway_topic,
     recorder_topic,
 )
-from analytics.records import DeviceHealth, Event, MinuteMetrics
+from analytics.records import DeviceHealth
 from posture.backoff import backoff_s
-from posture.mqtt import BrokerError, connect, make_client
+from posture.mqtt import BrokerError, connect, jitter_reconnects, make_client
 from posture.settings import MqttSettings, RecorderSettings
 
 from .admission import DAY_S, Gateways, TimeWindow, Unannounced
 from .health import Health, RecorderStats, encode_health, encode_offline
 from .influx import InfluxClient, InfluxRejected, InfluxUnavailable, write_isolating
 from .mqttclient import LeanClient, ack_many
-from .translate import to_line
+from .translate import Record, to_line, translate
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,7 @@ class Received:
 class _Batch:
     items: list[Received] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    sources: list[Source | None] = field(default_factory=list)
     due: float = float("inf")  # monotonic time to write it, whatever its size
 
 
@@ -126,7 +130,11 @@ class Recorder:
         self._acked: dict[int, ReasonCode] = {}
         # (mid, original): dead letters the broker has not yet accepted; QoS 0 originals (no
         # acknowledgement to give) as None
-        self._deadletters: deque[tuple[int, Received | None]] = deque()
+        self._deadletters: deque[tuple[int, Received | None, Source | None]] = deque()
+        self._confirm: dict[str, list[int]] = {}  # gateway -> seqs settled, to confirm to it
+        self.session = "new"  # "resumed" when the broker had our session at the last connect
+        self.connected_at = 0.0  # wall-clock time of that connection
+        self._announce = threading.Event()  # subscribed again: say so in a health report
         self._batch = _Batch()
         self._writing: tuple[_Batch, Future[Refused | None]] | None = None
         self._database_ready = False  # the writer creates it (v1) before its first write
@@ -146,6 +154,7 @@ class Recorder:
             f"{prefix}{root}/+/event",
             f"{prefix}{root}/+/metric",
             f"{prefix}{root}/gateway/+/device",
+            f"{prefix}{root}/gateway/+/health",
             f"{root}/gateway/+/status",  # every recorder needs every gateway's wearers
         ]
 
@@ -158,7 +167,7 @@ class Recorder:
         `PayloadError`."""
         return to_line(self.root, topic, payload)
 
-    def _admit(self, record: Event | MinuteMetrics | DeviceHealth) -> None:
+    def _admit(self, record: Record) -> None:
         self.window.check(record, self._wall_clock())
         if isinstance(record, DeviceHealth):
             self.gateways.check(record)
@@ -183,6 +192,7 @@ class Recorder:
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         client.on_publish = self._on_publish
+        client.on_disconnect = lambda c, *_args: jitter_reconnects(c)
         connect(
             client,
             self.mqtt_settings,
@@ -235,9 +245,18 @@ class Recorder:
         if reason.is_failure:
             return
         self._connection += 1
+        self.session = "resumed" if flags.session_present else "new"
+        self.connected_at = self._wall_clock()
         if self._connection > 1:
             self.stats.reconnects += 1
-            log.warning("reconnected to the broker session_present=%s", flags.session_present)
+            if flags.session_present:
+                log.warning("reconnected to the broker with its session")
+            else:
+                self.stats.sessions_lost += 1
+                log.warning(
+                    "reconnected to the broker WITHOUT its session: what the broker held for "
+                    "this recorder is gone; gateways will replay what no recorder confirmed"
+                )
         options = SubscribeOptions(qos=1)
         client.subscribe([(topic, options) for topic in self.subscriptions])
 
@@ -249,6 +268,7 @@ class Recorder:
                 self._refused_subscriptions.append(f"{topic}: {reason}")
                 log.error("subscription refused topic=%s reason=%s", topic, reason)
         self._subscribed.set()
+        self._announce.set()
 
     def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
         if msg.qos == 0 and self._queue.qsize() >= self.receive_maximum:
@@ -289,8 +309,10 @@ class Recorder:
                 self._settle(block=True)  # one batch in the writer at a time
                 self._writing = (batch, writer.submit(self._write, batch.lines))
                 self._batch = _Batch()
-            if time.monotonic() >= self._next_health:
-                self._publish_health()
+            if time.monotonic() >= self._next_health or self._announce.is_set():
+                self._announce.clear()
+                self._publish_health()  # also at once after subscribing: gateways may replay
+            self._send_confirmations()
         # stopping: write what was taken (unless InfluxDB is down: then it stays unacknowledged)
         self._settle(block=True)
         if self._batch.items:
@@ -302,6 +324,7 @@ class Recorder:
         while self._deadletters and time.monotonic() < deadline:
             time.sleep(0.01)
             self._settle_deadletters()
+        self._send_confirmations()
 
     def _gather(self, batch: _Batch, *, busy: bool) -> bool:
         """Take messages into `batch` until it is full or none is waiting; True if any came."""
@@ -337,11 +360,7 @@ class Recorder:
             return
         self.stats.received += 1
         try:
-            line = to_line(self.root, item.topic, item.payload, size=item.size, admit=self._admit)
-        except Unannounced as err:  # its gateway's status may still be on its way
-            waiting = self._unannounced.setdefault(err.gateway_id, [])
-            waiting.append((item.at + self.settings.announce_wait_s, item))
-            return
+            translated = translate(self.root, item.topic, item.payload, size=item.size)
         except PayloadError as err:
             self._reject(item, str(err))
             return
@@ -349,8 +368,18 @@ class Recorder:
             log.exception("could not translate topic=%.120s", item.topic)
             self._reject(item, f"internal error: {type(err).__name__}: {str(err)[:200]}")
             return
+        try:
+            self._admit(translated.record)
+        except Unannounced as err:  # its gateway's status may still be on its way
+            waiting = self._unannounced.setdefault(err.gateway_id, [])
+            waiting.append((item.at + self.settings.announce_wait_s, item))
+            return
+        except PayloadError as err:
+            self._reject(item, str(err), translated.source)
+            return
         batch.items.append(item)
-        batch.lines.append(line)
+        batch.lines.append(translated.line)
+        batch.sources.append(translated.source)
 
     def _take_status(self, item: Received, batch: _Batch) -> None:
         """A gateway's retained status: its wearers; device reports waiting for it go on."""
@@ -427,10 +456,13 @@ class Recorder:
             return
         connection = self._connection  # acknowledgements go only where the message came from
         mids = []
-        for i, item in enumerate(batch.items):
+        for i, (item, source) in enumerate(zip(batch.items, batch.sources, strict=True)):
             if i in refused:
-                self._reject(item, f"InfluxDB refused the point: {refused[i]}")
-            elif item.qos and item.connection == connection:
+                self._reject(item, f"InfluxDB refused the point: {refused[i]}", source)
+                continue
+            if source is not None:  # in InfluxDB: its gateway may forget it
+                self._confirm.setdefault(source.gateway_id, []).append(source.seq)
+            if item.qos and item.connection == connection:
                 mids.append(item.mid)
         assert self._client is not None
         ack_many(self._client, mids)
@@ -444,7 +476,23 @@ class Recorder:
             assert self._client is not None
             self._client.ack(item.mid, item.qos)
 
-    def _reject(self, item: Received, reason: str) -> None:
+    def _send_confirmations(self) -> None:
+        """Tell each gateway which of its messages are settled (written or dead-lettered).
+
+        QoS 1, not waited for: a confirmation that gets lost costs a replay, and the replayed
+        messages overwrite their own points.
+        """
+        if not self._confirm:
+            return
+        assert self._client is not None
+        confirm, self._confirm = self._confirm, {}
+        for gateway, seqs in confirm.items():
+            topic = gateway_topic(self.root, gateway, "ack")
+            for payload in encode_acks(self.settings.client_id, seqs):
+                self._client.publish(topic, payload, qos=1)
+            self.stats.confirmed += len(seqs)
+
+    def _reject(self, item: Received, reason: str, source: Source | None = None) -> None:
         """Publish a dead letter; the original is acknowledged once the broker has it.
 
         QoS 0 messages (outside the contract) are dropped and counted instead while as many dead
@@ -470,13 +518,13 @@ class Recorder:
         if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
             log.error("dead letter not published (%s): left unacknowledged", info.rc)
             return
-        self._deadletters.append((info.mid, item if item.qos else None))
+        self._deadletters.append((info.mid, item if item.qos else None, source))
 
     def _settle_deadletters(self) -> None:
         """Acknowledge the originals of dead letters the broker has accepted."""
         letters = self._deadletters
         while letters and letters[0][0] in self._acked:
-            mid, item = letters.popleft()
+            mid, item, source = letters.popleft()
             if self._acked.pop(mid).is_failure:
                 self.stats.deadletter_refused += 1
                 log.error(
@@ -486,8 +534,10 @@ class Recorder:
                 continue
             if item is not None:
                 self._ack(item)
-        if self._acked:  # forget what else was acknowledged (health reports), before ids wrap
-            pending = {mid for mid, _item in letters}
+            if source is not None:  # settled: replaying it would only dead-letter it again
+                self._confirm.setdefault(source.gateway_id, []).append(source.seq)
+        if self._acked:  # forget what else was acknowledged (health, confirmations)
+            pending = {mid for mid, _item, _source in letters}
             for mid in list(self._acked):
                 if mid not in pending:
                     self._acked.pop(mid, None)
@@ -496,7 +546,7 @@ class Recorder:
 
     def _health(self, status: str = "online") -> Health:
         batches = [self._batch] if self._writing is None else [self._writing[0], self._batch]
-        letters = [item for _mid, item in self._deadletters if item is not None]
+        letters = [item for _mid, item, _source in self._deadletters if item is not None]
         waiting = [item for pairs in self._unannounced.values() for _deadline, item in pairs]
         held = (
             self._queue.qsize() + len(letters) + len(waiting) + sum(len(b.items) for b in batches)
@@ -511,6 +561,8 @@ class Recorder:
             stats=self.stats,
             held=held,
             lag_s=lag,
+            session=self.session,
+            connected_at_s=self.connected_at,
         )
 
     def _publish_health(self, *, status: str = "online") -> None:

@@ -12,7 +12,11 @@ start time, so writing the same record again overwrites the same point):
   event's values (`analytics.contract.VALUE_TYPES`, e.g. `duration_s`, `posture`, `prolonged`).
 - `device`: one point per sensor health report (fleet health).
   tags `gateway`, `sensor`, `wearer`, `placement`, `profile`; fields `connected`,
-  `battery_pct`, `rssi_dbm`, `samples`, `lost`, `reconnects`.
+  `battery_pct`, `rssi_dbm`, `samples`, `lost`, `reconnects`, and `lost_<reason>` for every
+  reason samples were lost (`analytics.records.LOSS_REASONS`: gap, disconnected, queue, clock).
+- `gateway`: one point per gateway health report.
+  tag `gateway`; fields `loop_lag_ms`, `outbox_depth`, `outbox_oldest_s`, `outbox_bytes`,
+  `outbox_dropped`, `replayed`.
 """
 
 from __future__ import annotations
@@ -23,11 +27,20 @@ from typing import Any, Final
 from influxdb_client import Point, WritePrecision
 
 from analytics.contract import VALUE_TYPES
-from analytics.records import DeviceHealth, Event, EventKind, MinuteMetrics, Posture
+from analytics.records import (
+    LOSS_REASONS,
+    DeviceHealth,
+    Event,
+    EventKind,
+    GatewayHealth,
+    MinuteMetrics,
+    Posture,
+)
 
 MINUTE: Final = "minute"
 EVENT: Final = "event"
 DEVICE: Final = "device"
+GATEWAY: Final = "gateway"
 BAND_FIELDS: Final = ("band_0_20_s", "band_20_60_s", "band_60_s")
 
 # Event values written as tags: they tell apart events of one kind that start together (the
@@ -57,12 +70,22 @@ FIELDS: Final[dict[str, dict[str, type]]] = {
         "samples": int,
         "lost": int,
         "reconnects": int,
+        **{f"lost_{reason}": int for reason in LOSS_REASONS},
+    },
+    GATEWAY: {
+        "loop_lag_ms": float,
+        "outbox_depth": int,
+        "outbox_oldest_s": float,
+        "outbox_bytes": int,
+        "outbox_dropped": int,
+        "replayed": int,
     },
 }
 TAGS: Final[dict[str, tuple[str, ...]]] = {
     MINUTE: ("wearer", "team", "site"),
     EVENT: ("wearer", "team", "site", "kind", *EVENT_TAGS),
     DEVICE: ("gateway", "sensor", "wearer", "placement", "profile"),
+    GATEWAY: ("gateway",),
 }
 
 
@@ -119,6 +142,17 @@ def device_point(h: DeviceHealth) -> Point:
     if h.rssi_dbm is not None:
         point.field("rssi_dbm", int(h.rssi_dbm))
     for name in ("samples", "lost", "reconnects"):
+        point.field(name, int(getattr(h, name)))
+    for reason, n in h.lost_by.items():
+        point.field(f"lost_{reason}", int(n))
+    return point
+
+
+def gateway_point(h: GatewayHealth) -> Point:
+    point = Point(GATEWAY).time(to_ms(h.t_s), WritePrecision.MS).tag("gateway", h.gateway_id)
+    point.field("loop_lag_ms", float(h.loop_lag_ms))
+    point.field("outbox_oldest_s", float(h.outbox_oldest_s))
+    for name in ("outbox_depth", "outbox_bytes", "outbox_dropped", "replayed"):
         point.field(name, int(getattr(h, name)))
     return point
 

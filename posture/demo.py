@@ -29,7 +29,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from analytics.records import Event, Placement, Trace
-from analytics.summary import summarise
+from analytics.summary import DaySummary, summarise
 from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records
 from dashboards.report import NoData, from_influx, write
@@ -37,15 +37,16 @@ from sensor_gateway.gateway import Gateway, SensorAssignment
 from sensor_gateway.profiles import Nudge, get_profile
 from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.radio import Radio
-from sensor_gateway.runner import serve
+from sensor_gateway.runner import open_publisher, serve
 from sensor_gateway.service import SensorKey
 from sensor_gateway.simulator import simulate_day
-from sensor_gateway.timebase import TimeBase
+from sensor_gateway.timebase import PacedTimeBase
 from sensor_gateway.traces import read_trace
 from sensor_gateway.virtual import VirtualRadio, VirtualSensor
 
 from . import servers
 from .demo_channels import Channels
+from .fidelity import SensorCount, check, offline_summaries
 from .recorder_process import RecorderProcess
 from .render import day_strip, duration, summary_table
 from .settings import HomeAssistantSettings, InfluxSettings, MqttSettings, Settings
@@ -125,7 +126,8 @@ def demo_sensors(
             for i, wearer in enumerate(dict.fromkeys(w for w, _, _ in DAY_SENSORS))
         }
         return [
-            DemoSensor(SensorKey(w, p), profile, days[w].traces[p]) for w, p, profile in DAY_SENSORS
+            DemoSensor(SensorKey(w, p), profile, _whole(days[w].traces[p], profile))
+            for w, p, profile in DAY_SENSORS
         ]
     sensors = []
     for i, path in enumerate(trace_paths):
@@ -133,9 +135,18 @@ def demo_sensors(
         for note in notes:
             console.print(f"[yellow]{escape(path.name)}: {escape(note)}")
         profile = RECORDING_PROFILES[i % len(RECORDING_PROFILES)]
-        trace = trace.shifted(start_s - float(trace.t_s[0]))
+        trace = _whole(trace.shifted(start_s - float(trace.t_s[0])), profile)
         sensors.append(DemoSensor(SensorKey(f"w{i + 1:02d}", Placement.TRUNK), profile, trace))
     return sensors
+
+
+def _whole(trace: Trace, profile: str) -> Trace:
+    """`trace` cut to whole notifications of `profile`: a sensor sends nothing less."""
+    per = DemoSensor(SensorKey("w", Placement.TRUNK), profile, trace).per_notification
+    n = len(trace) - len(trace) % per
+    return Trace(
+        t_s=trace.t_s[:n], accel_g=trace.accel_g[:n], rate_hz=trace.rate_hz, source=trace.source
+    )
 
 
 def choose_speed(sensors: list[DemoSensor], requested: float | None) -> float:
@@ -166,19 +177,40 @@ def live_table(gateway: Gateway | None, wearers: list[str], zone: ZoneInfo) -> T
     return table
 
 
+GRACE_S = 30.0  # real seconds the last notifications may take once the day is over
+PACE_BATCHES = 200  # sample batches waiting for the analytics before the day's time waits
+PACE_SAMPLES = 400  # ... or samples a virtual sensor could not send yet (its buffer: 2000)
+
+
+def _behind(gateway: Gateway, devices: dict[SensorKey, VirtualSensor], t_s: float) -> bool:
+    """Is the consumer not ready for time `t_s`: the gateway still connecting, a sensor unable
+    to send what would be due by then, or the analytics behind?"""
+    return (
+        not all(stats.connected for stats in gateway.stats.values())
+        or any(device.unsent(t_s) > PACE_SAMPLES for device in devices.values())
+        or gateway.analysis.backlog > PACE_BATCHES
+    )
+
+
+def _received_all(gateway: Gateway, devices: dict[SensorKey, VirtualSensor]) -> bool:
+    return all(gateway.stats[key].samples >= len(device.trace) for key, device in devices.items())
+
+
 async def stream(
     settings: Settings,
     sensors: list[DemoSensor],
     publisher: MqttPublisher,
     *,
-    timebase: TimeBase,
+    timebase: PacedTimeBase,
     zone: ZoneInfo,
     channels: Channels,
     console: Console,
 ) -> tuple[Gateway, dict[SensorKey, VirtualSensor]]:
     """Virtual sensors -> real gateway -> MQTT, with a live view, until the data are through.
 
-    Returns the gateway (with its counters) and the virtual sensors (with what they received).
+    The simulated day's time waits while the gateway connects its sensors and whenever its
+    analytics fall behind (`PacedTimeBase`): a busy machine slows the demo down, it does not
+    lose samples. Returns the gateway (with its counters) and the virtual sensors.
     """
     end_s = max(float(s.trace.t_s[-1]) for s in sensors)
     start_s = min(float(s.trace.t_s[0]) for s in sensors)
@@ -192,6 +224,7 @@ async def stream(
         TimeElapsedColumn(),
     )
     task = progress.add_task("stream", total=1.0)
+    timebase.hold_while(lambda t_s: not holder or _behind(holder[0], devices, t_s))
     await channels.start()
     async with VirtualRadio(timebase=timebase) as radio:
         assigned = []
@@ -211,7 +244,6 @@ async def stream(
                 settings,
                 assigned,
                 sink=publisher,
-                health=publisher,
                 radio=Radio.virtual(radio.adapter),
                 timebase=timebase,
                 publisher=publisher,
@@ -220,7 +252,12 @@ async def stream(
         )
         with Live(console=console, refresh_per_second=4, transient=False) as live:
             commanded = False
-            while not running.done() and timebase.now() < end_s + 2.0:
+            through = None  # real time the data were through (plus a grace for stragglers)
+            while not running.done() and not (through and time.monotonic() > through):
+                if through is None and timebase.now() > end_s + 2.0:
+                    through = time.monotonic() + GRACE_S
+                if through and holder and _received_all(holder[0], devices):
+                    break
                 if not commanded and holder and any(s.samples for s in holder[0].stats.values()):
                     await channels.send_quiet_hours()  # once data flow: commands apply from now
                     commanded = True
@@ -274,10 +311,13 @@ def run_demo(
             f"  {s.key.wearer_id} {s.key.placement.value:5s} {s.profile}", highlight=False
         )
     with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="posture-demo-")))
+        if settings.gateway.state_dir is None:  # the gateway's outbox, on disk
+            durable = settings.gateway.model_copy(update={"state_dir": workdir / "gateway"})
+            settings = settings.model_copy(update={"gateway": durable})
         if external:
             endpoints = Endpoints(mqtt=settings.mqtt, influx=settings.influx)
         else:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="posture-demo-")))
             with console.status("starting private mosquitto and influxd"):
                 endpoints = stack.enter_context(private_servers(workdir, settings))
             console.print(
@@ -288,18 +328,14 @@ def run_demo(
             RecorderProcess(endpoints.mqtt, endpoints.influx, settings.recorder)
         )
         console.print(f"recorder running as process {recorder.pid}")
-        publisher = MqttPublisher(
-            endpoints.mqtt,
-            settings.gateway.id,
-            team=settings.gateway.team,
-            site=settings.gateway.site,
+        wearers = list(dict.fromkeys(s.key.wearer_id for s in sensors))
+        publisher = open_publisher(
+            settings.model_copy(update={"mqtt": endpoints.mqtt}), wearers, require_broker=True
         )
-        publisher.start()
         stack.callback(publisher.close)
-        timebase = TimeBase(
+        timebase = PacedTimeBase(
             origin_s=min(float(s.trace.t_s[0]) for s in sensors) - 2.0, speed=chosen
         )
-        wearers = list(dict.fromkeys(s.key.wearer_id for s in sensors))
         channels = Channels(
             endpoints.mqtt,
             notify_wearer=wearers[0],
@@ -320,14 +356,17 @@ def run_demo(
                 console=console,
             )
         )
-        publisher.flush(timeout_s=60.0)
-        recordable = publisher.sent["event"] + publisher.sent["metric"] + publisher.sent["device"]
-        stats = recorder.wait_until_written(recordable, timeout_s=120.0)
-        lost = sum(s.lost for s in gateway.stats.values())
-        received = sum(s.samples for s in gateway.stats.values())
+        with console.status("waiting for the recorder to confirm every message"):
+            publisher.flush(timeout_s=180.0)  # each one in InfluxDB, as the recorder confirmed
+        recordable = sum(publisher.sent[c] for c in ("event", "metric", "device", "health"))
+        stats = recorder.wait_until_written(recordable, timeout_s=60.0)
+        counts = [sensor_count(gateway, key, device) for key, device in devices.items()]
+        received = sum(c.received for c in counts)
         console.print(
-            f"gateway: {received} samples received, {lost} lost; published {publisher.published} "
-            f"messages; recorder wrote {stats.written_messages}, rejected {stats.rejected}"
+            f"gateway: {received} samples received, {sum(c.lost for c in counts)} lost; "
+            f"published {publisher.published} messages; recorder wrote "
+            f"{stats.written_messages}, rejected {stats.rejected}; longest radio-loop lag "
+            f"{gateway.max_loop_lag_ms:.0f} ms"
         )
         shown = [
             f"{key.wearer_id} {key.placement.value} {len(device.nudges)}"
@@ -338,7 +377,7 @@ def run_demo(
             console.print(f"nudges shown on the devices that can: {', '.join(shown)}")
         influx = InfluxClient(endpoints.influx)
         stack.callback(influx.close)
-        written, events = report_wearers(
+        written, events, readback = report_wearers(
             influx, sensors, zone=zone, out_dir=out_dir, console=console
         )
         console.print()
@@ -349,7 +388,44 @@ def run_demo(
         f"wrote {len(written)} HTML report(s) to {out_dir}/ in {took:.0f} s; "
         "every process the demo started has stopped"
     )
-    return 0
+    return self_check(sensors, counts, readback, settings=settings, console=console)
+
+
+def sensor_count(gateway: Gateway, key: SensorKey, device: VirtualSensor) -> SensorCount:
+    stats = gateway.stats[key]
+    refused = stats.stream.lost["queue"] + gateway.service.late_samples(key)
+    return SensorCount(key.wearer_id, key.placement, len(device.trace), stats.samples, refused)
+
+
+def self_check(
+    sensors: list[DemoSensor],
+    counts: list[SensorCount],
+    readback: dict[str, DaySummary],
+    *,
+    settings: Settings,
+    console: Console,
+) -> int:
+    """Compare each wearer's day in InfluxDB with the offline analysis of the same samples;
+    print the differences and the RESULT line. Returns the exit code: 1 if anything was lost
+    or a wearer's sitting time is more than 1 % off."""
+    traces: dict[str, dict[Placement, Trace]] = {}
+    for s in sensors:
+        traces.setdefault(s.key.wearer_id, {})[s.key.placement] = s.trace
+    with console.status("analysing the same samples offline"):
+        offline = offline_summaries(traces, settings.analytics)
+    result = check(counts, offline, readback)
+    console.print()
+    console.print("[bold]InfluxDB against the offline analysis of the same samples[/]")
+    for line in result.lines():
+        console.print(f"  {line}", highlight=False, markup=False)
+    if not result.ok:
+        console.print(
+            f"[red]not faithful: {result.samples_lost} sample(s) lost, sitting time up to "
+            f"{result.max_sitting_diff_pct:.2f} % off (allowed: 0 lost, "
+            f"{result.tolerance_pct:g} %)"
+        )
+    console.print(result.result_line(), highlight=False, markup=False)
+    return 0 if result.ok else 1
 
 
 def report_wearers(
@@ -359,24 +435,24 @@ def report_wearers(
     zone: ZoneInfo,
     out_dir: Path,
     console: Console,
-) -> tuple[list[Path], dict[str, list[Event]]]:
+) -> tuple[list[Path], dict[str, list[Event]], dict[str, DaySummary]]:
     """Summaries read back from InfluxDB, printed; one HTML report per wearer and day.
 
-    Returns the reports written and each wearer's events as read back.
+    Returns the reports written, each wearer's events as read back, and their summaries.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     start = min(float(s.trace.t_s[0]) for s in sensors) - 60.0
     end = max(float(s.trace.t_s[-1]) for s in sensors) + 60.0
     written = []
     by_wearer: dict[str, list[Event]] = {}
+    summaries: dict[str, DaySummary] = {}
     for wearer in dict.fromkeys(s.key.wearer_id for s in sensors):
         events, minutes = wearer_records(influx, wearer, start_s=start, end_s=end)
         by_wearer[wearer] = events
+        summaries[wearer] = summarise(events, minutes)
         console.print()
         console.print(
-            summary_table(
-                summarise(events, minutes), title=f"Wearer {wearer}, read back from InfluxDB"
-            )
+            summary_table(summaries[wearer], title=f"Wearer {wearer}, read back from InfluxDB")
         )
         console.print(day_strip(minutes, zone=zone))
         day = datetime.fromtimestamp(start + 60.0, zone).date()
@@ -388,4 +464,4 @@ def report_wearers(
         path = out_dir / f"{wearer}-{day.isoformat()}.html"
         write(report, path)
         written.append(path)
-    return written, by_wearer
+    return written, by_wearer, summaries

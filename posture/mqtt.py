@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import random
 import ssl
 import threading
-from typing import Any
+from typing import Any, cast
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -20,6 +21,18 @@ log = logging.getLogger(__name__)
 
 class BrokerError(Exception):
     """The MQTT broker cannot be reached or refused us."""
+
+
+class BrokerRefused(BrokerError):
+    """The MQTT broker answered and refused the connection (credentials, client id, ...)."""
+
+
+def jitter_reconnects(client: paho.Client) -> None:
+    """Let paho reconnect after 0.5-1.5 s, then doubling up to 30 s: a different delay for every
+    client and every outage, so that clients cut off together (a broker restart) do not all
+    come back at the same moment. Call it at creation and from `on_disconnect`."""
+    first = random.uniform(0.5, 1.5)  # paho only adds and doubles it: a float works
+    client.reconnect_delay_set(min_delay=cast(int, first), max_delay=30)
 
 
 def make_client(
@@ -54,7 +67,7 @@ def make_client(
         client.tls_set_context(context)
     if will is not None:
         client.will_set(will[0], will[1], qos=1, retain=True)
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    jitter_reconnects(client)
     return client
 
 
@@ -109,7 +122,7 @@ def connect(
     client.on_connect = previous
     if outcome:
         client.loop_stop()
-        raise BrokerError(f"MQTT broker at {where} refused the connection: {outcome[0]}")
+        raise BrokerRefused(f"MQTT broker at {where} refused the connection: {outcome[0]}")
     log.info("connected broker=%s", where)
 
 

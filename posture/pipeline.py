@@ -14,6 +14,7 @@ from analytics.params import AnalyticsParams
 from analytics.records import Placement, Trace, WearerState
 from dashboards.influx import InfluxClient
 from dashboards.recorder import Recorder, RecorderStats
+from sensor_gateway.outbox import Outbox
 from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.replay import replay
 from sensor_gateway.service import EdgeService, SensorKey
@@ -122,12 +123,15 @@ def run_pipeline(
     recorder = RecorderThread(Recorder(mqtt, influx, recorder_settings))
     recorder.start()
     try:
-        publisher = MqttPublisher(mqtt, gateway_id, team=team, site=site)
-        publisher.start()
+        publisher = MqttPublisher(
+            mqtt, gateway_id, Outbox(None), wearers=wearers, team=team, site=site
+        )
+        publisher.start(require_broker=True)
         counting = _Counting(publisher)
         service = EdgeService(wearers, counting, params=params)
         try:
             asyncio.run(stream(traces, service, speed=speed, progress=progress))
+            publisher.flush(timeout_s=drain_timeout_s)  # every record confirmed by the recorder
         finally:
             publisher.close()
         if not recorder.wait_for(counting.records, timeout_s=drain_timeout_s):

@@ -151,7 +151,10 @@ class GatewaySettings(_Section):
     watchdog_s: float = Field(5.0, gt=0)  # no notification for this long: reconnect
     backoff_cap_s: float = Field(60.0, gt=0)  # longest wait between reconnection attempts
     health_interval_s: float = Field(60.0, gt=0)  # device health reports
-    state_dir: Path | None = None  # wearers' calibrations kept here across restarts
+    state_dir: Path | None = None  # the outbox and wearers' calibrations, across restarts
+    outbox_max_mb: float = Field(1024.0, gt=0)  # beyond this, new messages are counted, not kept
+    replay_after_s: float = Field(60.0, gt=0)  # unconfirmed this long: sent again (then doubling)
+    analysis_queue: int = Field(5000, ge=10)  # sample batches waiting for the analytics at most
     generic: GenericProfileSettings = GenericProfileSettings()
 
     @field_validator("id")

@@ -1,40 +1,51 @@
-"""The gateway service: every configured sensor streaming into the edge analytics at once.
+"""The gateway's radio loop: every configured sensor streaming into the edge analytics at once.
 
-One asyncio program: `Gateway.run()` holds one task group with a task per sensor (its link's
-events -> decode -> clock model -> batches -> `EdgeService`), a device-health reporter and a
-nudge sender. Per sensor it counts samples, lost samples, reconnects, stalls and bad packets;
-`DeviceHealth` goes to the health sink every `health_every_s` and whenever a link changes.
+One asyncio program that does radio work only. `Gateway.run()` holds one task group: a task per
+sensor (its link's events -> `SensorStream`: decode, clock model, batches -> `Analysis.offer`),
+a loop-lag probe, a health reporter and a nudge sender. Nothing on the loop waits for anything
+but the radio: the analytics run on their own thread (`analysis.py`) and MQTT on the publisher's
+(`publisher.py`); a batch the analytics cannot take in time is counted as lost (`queue`), never
+waited for.
+
+Per sensor it counts samples, losses by reason, reconnects, stalls and bad packets;
+`DeviceHealth` goes out (through the analytics thread, which adds what it refused) every
+`health_every_s` and whenever a link changes, and the gateway's own `GatewayHealth` (the loop's
+longest lag, the outbox) every `health_every_s`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from analytics.monitor import Output
-from analytics.records import DeviceHealth, EventKind, WearerState
+from analytics.records import DeviceHealth, SampleBatch
 
-from .batching import Batcher
-from .clock import ClockModel
+from .analysis import Analysis
 from .connection import Connected, LinkSettings, Lost, Notification, SensorLink
-from .profiles import DecodeError, Nudge, Profile
-from .publisher import Sink
+from .profiles import Nudge, Profile
 from .radio import Radio
 from .scanning import Finder
 from .service import EdgeService, SensorKey
+from .stream import SensorStream
 from .timebase import TimeBase
 
 log = logging.getLogger(__name__)
+LAG_PROBE_S = 0.05  # how often the loop-lag probe asks to be woken
+LAG_WARN_MS = 250.0  # a lag this long is logged: notifications wait that long
 
 
 class HealthSink(Protocol):
-    """Where device health reports go (MQTT in production)."""
+    """Where device health reports go (MQTT in production), called on the analytics thread."""
 
     def publish_device(self, health: DeviceHealth) -> None: ...
+
+
+GatewayHealthSink = Callable[..., None]  # (t_s=, loop_lag_ms=): the gateway's own report
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +59,28 @@ class SensorAssignment:
 
 @dataclass(slots=True)
 class SensorStats:
-    """Counters for one sensor since the gateway started."""
+    """Counters for one sensor since the gateway started: its link's and its stream's."""
 
-    samples: int = 0
-    lost: int = 0
-    bad_packets: int = 0
+    stream: SensorStream
     reconnects: int = 0
     stalls: int = 0
     connected: bool = False
-    segments: list[tuple[float, float]] = field(default_factory=list)  # (start, end) times
+
+    @property
+    def samples(self) -> int:
+        return self.stream.samples
+
+    @property
+    def lost(self) -> int:
+        return self.stream.lost_total
+
+    @property
+    def bad_packets(self) -> int:
+        return self.stream.bad_packets
+
+    @property
+    def segments(self) -> list[tuple[float, float]]:
+        return self.stream.segments
 
 
 def sensor_id(address: str) -> str:
@@ -65,7 +89,7 @@ def sensor_id(address: str) -> str:
 
 
 class Gateway:
-    """Runs the sensors' links and the edge analytics (see the module docstring)."""
+    """Runs the sensors' links into the analytics (see the module docstring)."""
 
     def __init__(
         self,
@@ -77,23 +101,28 @@ class Gateway:
         timebase: TimeBase | None = None,
         link_settings: LinkSettings | None = None,
         health: HealthSink | None = None,
+        gateway_health: GatewayHealthSink | None = None,
         health_every_s: float = 60.0,
         batch_s: float = 1.0,
         gap_tolerance_s: float = 0.5,
         clock_window_s: float = 10.0,
+        analysis_queue: int = 5000,
     ) -> None:
+        """`analysis_queue`: sample batches that may wait for the analytics (about a second of
+        one sensor each) before the radio loop drops them."""
         self.service = service
+        self.analysis = Analysis(service, max_batches=analysis_queue)
         self.gateway_id = gateway_id
         self.radio = radio or Radio()
         self.timebase = timebase or TimeBase()
         self.finder = Finder(self.radio)
         self.health = health
+        self.gateway_health = gateway_health
         self.health_every_s = health_every_s
-        self.batch_s = batch_s
+        self.sensors = list(sensors)
         # both are about the radio (real seconds), while the clock model works on stream time
         self.gap_tolerance_s = gap_tolerance_s * self.timebase.speed
         self.clock_window_s = clock_window_s * self.timebase.speed
-        self.sensors = list(sensors)
         self.links = {
             s.key: SensorLink(
                 s.address,
@@ -105,7 +134,19 @@ class Gateway:
             )
             for s in self.sensors
         }
-        self.stats = {s.key: SensorStats() for s in self.sensors}
+        self.streams = {
+            s.key: SensorStream(
+                f"{s.key.wearer_id}/{s.key.placement.value}",
+                s.profile,
+                gap_tolerance_s=self.gap_tolerance_s,
+                clock_window_s=self.clock_window_s,
+                batch_s=batch_s,
+            )
+            for s in self.sensors
+        }
+        self.stats = {s.key: SensorStats(self.streams[s.key]) for s in self.sensors}
+        self.loop_lag_ms = 0.0  # longest since the last gateway health report
+        self.max_loop_lag_ms = 0.0  # longest since the start
         self._nudges: asyncio.Queue[tuple[str, Nudge]] = asyncio.Queue()
         self._stop = asyncio.Event()
         self.running = asyncio.Event()
@@ -115,17 +156,28 @@ class Gateway:
         self._stop.set()
 
     def nudge(self, wearer_id: str, nudge: Nudge) -> None:
-        """Show `nudge` on the wearer's devices that can show one (sent by the nudge task)."""
+        """Show `nudge` on the wearer's devices that can show one (on the loop's thread)."""
         self._nudges.put_nowait((wearer_id, nudge))
+
+    def nudger(self, loop: asyncio.AbstractEventLoop) -> Callable[[str, Nudge], None]:
+        """`nudge` for other threads (the analytics)."""
+
+        def nudge(wearer_id: str, nudge: Nudge) -> None:
+            loop.call_soon_threadsafe(self.nudge, wearer_id, nudge)
+
+        return nudge
 
     async def run(self) -> None:
         """Stream until `stop()`; then flush every batch and finish the analytics."""
+        self.analysis.on_nudge = self.nudger(asyncio.get_running_loop())
+        self.analysis.start()
         try:
             async with asyncio.TaskGroup() as group:
                 tasks = [
                     group.create_task(self._stream(s), name=f"sensor {s.address}")
                     for s in self.sensors
                 ]
+                tasks.append(group.create_task(self._probe_lag(), name="loop lag"))
                 tasks.append(group.create_task(self._report_health(), name="health"))
                 tasks.append(group.create_task(self._send_nudges(), name="nudges"))
                 self.running.set()
@@ -134,83 +186,99 @@ class Gateway:
                     task.cancel()
         finally:
             await self.finder.close()
-            self.service.finish()
             for assignment in self.sensors:
                 self.stats[assignment.key].connected = False
                 self._report(assignment)
+            self._report_gateway()
+            await asyncio.to_thread(self.analysis.finish)
 
     async def _stream(self, assignment: SensorAssignment) -> None:
-        key, profile = assignment.key, assignment.profile
-        link, stats = self.links[key], self.stats[key]
-        clock = ClockModel(
-            profile.rate_hz, gap_tolerance_s=self.gap_tolerance_s, window_s=self.clock_window_s
-        )
-        batcher = Batcher(f"{key.wearer_id}/{key.placement.value}", batch_s=self.batch_s)
-        last_end: float | None = None
+        key = assignment.key
+        link, stream, stats = self.links[key], self.streams[key], self.stats[key]
         try:
             async for event in link.events():
                 if isinstance(event, Notification):
-                    try:
-                        decoded = profile.decode(event.data)
-                    except DecodeError as err:
-                        stats.bad_packets += 1
-                        log.debug("bad packet sensor=%s %s", assignment.address, err)
-                        continue
-                    n = len(decoded)
-                    placed = clock.place(n, event.received_s, device_time_s=decoded.device_time_s)
-                    if placed.new_segment and last_end is not None:
-                        stats.lost += max(0, round((placed.t0 - last_end) * placed.rate_hz))
-                    stats.lost += placed.lost
-                    stats.samples += n
-                    if placed.new_segment or placed.lost or not stats.segments:
-                        stats.segments.append((placed.t0, placed.t_end(n)))
-                    stats.segments[-1] = (stats.segments[-1][0], placed.t_end(n))
-                    last_end = placed.t_end(n)
-                    for batch in batcher.add(placed, decoded.accel_g):
-                        self.service.on_batch(key, batch)
+                    for batch in stream.notification(event.data, event.received_s):
+                        self._analyse(key, batch)
                 elif isinstance(event, Connected):
                     if link.connects > 1:
                         stats.reconnects += 1
                     stats.connected = True
-                    clock.reset()
+                    stream.connected()
                     self._report(assignment)
                 elif isinstance(event, Lost):
                     stats.connected = False
                     stats.stalls = link.stalls
-                    for batch in batcher.flush():
-                        self.service.on_batch(key, batch)
+                    for batch in stream.lost_link():
+                        self._analyse(key, batch)
                     self._report(assignment)
         finally:
-            for batch in batcher.flush():
-                self.service.on_batch(key, batch)
+            for batch in stream.finish():  # the end: always taken
+                self.analysis.call(self.service.on_batch, key, batch)
+
+    def _analyse(self, key: SensorKey, batch: SampleBatch) -> None:
+        if not self.analysis.offer(key, batch):
+            self.streams[key].drop(len(batch.accel_g), "queue")
 
     def health_of(self, assignment: SensorAssignment) -> DeviceHealth:
-        link, stats = self.links[assignment.key], self.stats[assignment.key]
+        """The sensor's health as the radio loop knows it (without the analytics' refusals)."""
+        key = assignment.key
+        link, stream, stats = self.links[key], self.streams[key], self.stats[key]
         return DeviceHealth(
             gateway_id=self.gateway_id,
             sensor_id=sensor_id(assignment.address),
-            wearer_id=assignment.key.wearer_id,
-            placement=assignment.key.placement,
+            wearer_id=key.wearer_id,
+            placement=key.placement,
             profile=assignment.profile.name,
             t_s=self.timebase.now(),
             connected=stats.connected,
             battery_pct=link.battery_pct,
             rssi_dbm=link.rssi_dbm,
-            samples=stats.samples,
-            lost=stats.lost,
+            samples=stream.samples,
+            lost=stream.lost_total,
             reconnects=stats.reconnects,
+            lost_by=dict(stream.lost),
         )
 
     def _report(self, assignment: SensorAssignment) -> None:
-        self.service.set_battery(assignment.key, self.links[assignment.key].battery_pct)
+        health = self.health_of(assignment)
+        self.analysis.call(self._publish_device, assignment.key, health)
+
+    def _publish_device(self, key: SensorKey, health: DeviceHealth) -> None:
+        """On the analytics thread: add the samples the analytics refused, publish."""
+        self.service.set_battery(key, health.battery_pct)
+        clock = self.service.late_samples(key)
+        if clock:
+            lost_by = dict(health.lost_by) | {"clock": clock}
+            health = dataclasses.replace(health, lost=health.lost + clock, lost_by=lost_by)
         if self.health is not None:
-            self.health.publish_device(self.health_of(assignment))
+            self.health.publish_device(health)
+
+    def _report_gateway(self) -> None:
+        lag, self.loop_lag_ms = self.loop_lag_ms, 0.0
+        report = self.gateway_health
+        if report is not None:
+            t_s = self.timebase.now()
+            self.analysis.call(lambda: report(t_s=t_s, loop_lag_ms=lag))
+
+    async def _probe_lag(self) -> None:
+        """How late the loop wakes a task that asked to sleep: the loop's lag."""
+        loop = asyncio.get_running_loop()
+        while True:
+            asked = loop.time()
+            await asyncio.sleep(LAG_PROBE_S)
+            lag_ms = (loop.time() - asked - LAG_PROBE_S) * 1000.0
+            if lag_ms > LAG_WARN_MS:
+                log.warning("the radio loop was held up for %.0f ms", lag_ms)
+            self.loop_lag_ms = max(self.loop_lag_ms, lag_ms)
+            self.max_loop_lag_ms = max(self.max_loop_lag_ms, lag_ms)
 
     async def _report_health(self) -> None:
         while True:
             await asyncio.sleep(self.health_every_s)
             for assignment in self.sensors:
                 self._report(assignment)
+            self._report_gateway()
 
     async def _send_nudges(self) -> None:
         while True:
@@ -220,25 +288,3 @@ class Gateway:
                 if assignment.key.wearer_id == wearer_id and writes:
                     sent = await self.links[assignment.key].write(writes)
                     log.info("nudge %s wearer=%s sent=%s", nudge.value, wearer_id, sent)
-
-
-class NudgingSink:
-    """A sink that also shows the analytics' nudges on the wearer's devices."""
-
-    def __init__(self, sink: Sink, gateway: Gateway | None = None) -> None:
-        self.sink = sink
-        self.gateway = gateway
-
-    def publish_output(self, wearer_id: str, output: Output) -> None:
-        self.sink.publish_output(wearer_id, output)
-        if self.gateway is None:
-            return
-        for event in output.events:
-            reason = event.values.get("reason")
-            if event.kind is EventKind.NUDGE and reason in {n.value for n in Nudge}:
-                self.gateway.nudge(wearer_id, Nudge(str(reason)))
-
-    def publish_state(
-        self, state: WearerState, *, sitting_today_s: float, battery_pct: int | None
-    ) -> None:
-        self.sink.publish_state(state, sitting_today_s=sitting_today_s, battery_pct=battery_pct)

@@ -1,31 +1,52 @@
-"""Publishing what the edge analytics release over MQTT (DESIGN.md section 5).
+"""The gateway's MQTT side: its outbox drained in order at QoS 1; commands and confirmations in.
 
-QoS 1 throughout; the gateway's status is retained, with a retained "offline" last will. Every
-publish return code is checked, and the number of messages not yet acknowledged by the broker is
-bounded: past `max_inflight`, publishing waits for the oldest (back-pressure), so a broker
-outage slows the gateway down instead of losing or piling up messages without limit.
+Who does what (each the only user of what it owns):
 
-Acknowledgements are read from paho's `on_publish` (message id and reason code), not from
-`MQTTMessageInfo.is_published()`: that raises for a message queued while disconnected (rc
-NO_CONN) even after paho delivered it, and reports a message the broker refused (MQTT v5 PUBACK
-"Not authorized", e.g. by its ACL) as published. A refusal raises `BrokerError`.
+- whoever calls the sink methods (`publish_output`, `publish_state`, `publish_device`,
+  `publish_gateway_health`; the analytics thread) encodes the message and appends it to the
+  outbox (`outbox.py`). Nothing waits for the broker, so a slow or absent broker never holds up
+  the analytics, let alone the radio;
+- paho's network thread only hands over: PUBACKs, messages and connection changes go on a queue;
+- the publisher's own thread ("mqtt-publisher") owns the paho client: on every connection it
+  publishes the retained status `online` with the wearers this gateway serves (the last will says
+  `offline`) and subscribes to the wearers' commands, to this gateway's `ack` topic (the
+  recorders' confirmations) and to the recorders' health; it drains the outbox with at most
+  `window` messages unacknowledged by the broker; it forgets what the broker acknowledged and
+  nobody records, and what a recorder confirmed; it sends again what a recorder that started
+  without its broker session never got, and what stayed unconfirmed too long.
+
+paho reconnects by itself, after a jittered delay (`posture.mqtt.jitter_reconnects`), and sends
+again what was in flight. A message the broker refuses (an MQTT v5 PUBACK reason such as "Not
+authorized" from its ACL) stops the gateway with one line (`on_error`); it stays in the outbox.
+Acknowledgements are read from `on_publish`, not from `MQTTMessageInfo.is_published()` (which
+raises for a message queued while disconnected and calls a refused message published).
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 import paho.mqtt.client as paho
 from paho.mqtt.reasoncodes import ReasonCode
 
 from analytics.contract import (
+    Ack,
     PayloadError,
+    RecorderSession,
+    Source,
+    decode_ack,
+    decode_recorder_session,
     encode_device,
     encode_event,
+    encode_gateway_health,
     encode_minute,
     encode_state,
     encode_status,
@@ -34,17 +55,25 @@ from analytics.contract import (
 )
 from analytics.messages import Command, decode_command, encode_nudge
 from analytics.monitor import Output
-from analytics.records import DeviceHealth, EventKind, WearerState
-from posture.mqtt import BrokerError, connect, make_client
+from analytics.records import (
+    DeviceHealth,
+    Event,
+    EventKind,
+    GatewayHealth,
+    MinuteMetrics,
+    WearerState,
+)
+from posture.mqtt import BrokerError, BrokerRefused, connect, jitter_reconnects, make_client
 from posture.settings import MqttSettings
 
 from .homeassistant import discovery_messages
+from .outbox import Depth, Outbox, Pending
 
 log = logging.getLogger(__name__)
 
 
 class Sink(Protocol):
-    """Where the edge service sends what a wearer's engine released."""
+    """Where the edge analytics send what a wearer's engine released."""
 
     def publish_output(self, wearer_id: str, output: Output) -> None: ...
 
@@ -53,120 +82,187 @@ class Sink(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class _PubAck:
+    mid: int
+    reason: ReasonCode
+
+
+# what paho's thread hands over: True/False for connected/disconnected, PUBACKs, recorders'
+# confirmations and health
+_Handed = bool | _PubAck | Ack | RecorderSession
+
+
+def _event(event: Event, team: str, site: str, gateway: str, seq: int) -> bytes:
+    return encode_event(event, team=team, site=site, source=Source(gateway, seq))
+
+
+def _minute(minute: MinuteMetrics, team: str, site: str, gateway: str, seq: int) -> bytes:
+    return encode_minute(minute, team=team, site=site, source=Source(gateway, seq))
+
+
+def _device(health: DeviceHealth, seq: int) -> bytes:
+    return encode_device(health, seq=seq)
+
+
+def _gateway_health(health: GatewayHealth, seq: int) -> bytes:
+    return encode_gateway_health(health, seq=seq)
+
+
+def _constant(payload: bytes) -> Callable[[int], bytes]:
+    return lambda _seq: payload
+
+
 class MqttPublisher:
-    """The gateway's MQTT connection."""
+    """The gateway's MQTT connection (see the module docstring)."""
 
     def __init__(
         self,
         settings: MqttSettings,
         gateway_id: str,
+        outbox: Outbox,
         *,
+        wearers: Iterable[str],
         team: str = "",
         site: str = "",
-        max_inflight: int = 10_000,
-        stall_timeout_s: float = 600.0,
+        window: int = 1000,
     ) -> None:
         self.settings = settings
         self.gateway_id = gateway_id
+        self.outbox = outbox
+        self.wearers = sorted(set(wearers))
         self.team = team
         self.site = site
-        self.max_inflight = max_inflight
-        self.stall_timeout_s = stall_timeout_s
-        self.published = 0
-        self.sent: collections.Counter[str] = (
-            collections.Counter()
-        )  # per channel (topic's last part)
-        self._inflight: collections.deque[tuple[int, str]] = collections.deque()  # (mid, topic)
-        self._acked: dict[int, ReasonCode] = {}  # mid -> PUBACK reason, from paho's thread
-        self._status_topic = gateway_topic(settings.topic_root, gateway_id)
-        self._command_topics: dict[str, str] = {}  # topic -> wearer
+        self.window = window
+        self.sent: collections.Counter[str] = collections.Counter()  # appended, per channel
+        self.confirmed = 0  # messages recorders confirmed
+        self.rejected_commands = 0
+        self.error: BrokerError | None = None  # the broker refused a message: stop
+        self.on_error: Callable[[BrokerError], None] | None = None
+        self._on_command: Callable[[Command], None] | None = None
+        root = settings.topic_root
+        self._status_topic = gateway_topic(root, gateway_id)
+        self._ack_topic = gateway_topic(root, gateway_id, "ack")
+        self._recorders_topic = f"{root}/recorder/+/health"
+        self._command_topics = {wearer_topic(root, w, "cmd"): w for w in self.wearers}
         self._client = make_client(
             settings,
             f"posture-gateway-{gateway_id}",
-            will=(self._status_topic, self._status("offline")),
+            will=(self._status_topic, encode_status("offline", self.wearers)),
         )
-        self._client.on_publish = self._on_publish
-        self._client.on_connect = self._on_connect
-        self._client.on_message = self._on_message
-        self._on_command: Callable[[Command], None] | None = None
-        self.rejected_commands = 0
-
-    def listen_for_commands(
-        self, wearers: Iterable[str], handler: Callable[[Command], None]
-    ) -> None:
-        """Subscribe to the wearers' command topics (now and after every reconnect).
-
-        `handler` is called from paho's network thread with each valid command; a payload that
-        is not one, or names another wearer, is logged, counted and dropped.
-        """
-        root = self.settings.topic_root
-        self._command_topics = {wearer_topic(root, w, "cmd"): w for w in wearers}
-        self._on_command = handler
-        self._publish(self._status_topic, self._status("online"), retain=True)  # with wearers
-        if self._client.is_connected():
-            self._subscribe_commands()
-
-    def _subscribe_commands(self) -> None:
-        if self._command_topics:
-            self._client.subscribe([(t, 1) for t in self._command_topics])
-
-    def _on_connect(
-        self, _c: paho.Client, _u: object, _f: object, reason: ReasonCode, _p: object
-    ) -> None:
-        if not reason.is_failure:
-            self._subscribe_commands()
-
-    def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
-        try:
-            wearer = self._command_topics.get(msg.topic)
-            command = decode_command(bytes(msg.payload))
-            if wearer is None or command.wearer_id != wearer:
-                raise PayloadError(f"a command for {command.wearer_id!r} on topic {msg.topic!r}")
-            if self._on_command is not None:
-                self._on_command(command)
-        except PayloadError as err:
-            self.rejected_commands += 1
-            log.warning("dropped a command: %s", err)
-        except Exception:  # paho's network thread must survive whatever a message holds
-            self.rejected_commands += 1
-            log.exception("dropped a command that could not be handled")
-
-    def _on_publish(
-        self, _c: paho.Client, _u: object, mid: int, reason: ReasonCode, _p: object
-    ) -> None:
-        self._acked[mid] = reason
-
-    def _status(self, status: str) -> bytes:
-        return encode_status(status, self._command_topics.values())
-
-    def start(self) -> None:
-        """Connect (raises `BrokerError`) and announce the gateway online."""
         self._client.max_queued_messages_set(0)
-        connect(self._client, self.settings)
-        self._publish(self._status_topic, self._status("online"), retain=True)
+        self._client.max_inflight_messages_set(100)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_publish = self._on_publish
+        self._client.on_message = self._on_message
+        self._events: queue.SimpleQueue[_Handed] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._connected = False
+        self._inflight: dict[int, tuple[int, bool]] = {}  # mid -> (seq, confirm)
+        self._direct: dict[int, str] = {}  # mid -> topic of a status published directly
+        self._sessions: dict[str, float] = {}  # recorder -> connection time of its session
+        self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
 
-    def close(self, *, timeout_s: float = 30.0) -> None:
-        """Announce offline, wait until everything is acknowledged, disconnect."""
-        self._publish(self._status_topic, self._status("offline"), retain=True)
-        self.flush(timeout_s=timeout_s)
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def listen_for_commands(self, handler: Callable[[Command], None]) -> None:
+        """Call `handler` (from paho's network thread) with each valid command for a wearer of
+        this gateway; anything else on the command topics is logged, counted and dropped."""
+        self._on_command = handler
+
+    def start(self, *, require_broker: bool = False) -> None:
+        """Connect and start draining the outbox.
+
+        Raises `BrokerError` if the broker refuses the connection (credentials), or cannot be
+        reached while `require_broker`; otherwise an unreachable broker is retried in the
+        background while the outbox keeps everything.
+        """
+        try:
+            connect(self._client, self.settings)
+        except BrokerRefused:
+            raise
+        except BrokerError as err:
+            if require_broker:
+                raise
+            log.warning("%s; keeping everything in the outbox and retrying", err)
+            self._client.connect_async(
+                self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s
+            )
+            self._client.loop_start()
+        self._thread.start()
+
+    def close(self, *, timeout_s: float = 10.0) -> Depth:
+        """Announce offline, let the broker acknowledge what is in flight, disconnect, close the
+        outbox. Returns what it still holds: what is not yet confirmed stays there for the next
+        start (if it is on disk)."""
+        if self._connected:
+            info = self._client.publish(
+                self._status_topic, encode_status("offline", self.wearers), qos=1, retain=True
+            )
+            self._direct[info.mid] = self._status_topic
+        deadline = time.monotonic() + timeout_s
+        while self._connected and (self._inflight or self._direct):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
         self._client.disconnect()
         self._client.loop_stop()
+        depth = self.outbox.depth()
+        self.outbox.close()
+        return depth
+
+    def flush(self, *, timeout_s: float) -> None:
+        """Wait until the outbox is empty: everything confirmed by a recorder (or, for what
+        nobody records, by the broker). Raises `BrokerError` on timeout or a refusal."""
+        deadline = time.monotonic() + timeout_s
+        while (depth := self.outbox.depth()).messages:
+            if self.error is not None:
+                raise self.error
+            if time.monotonic() > deadline:
+                waiting = ", ".join(f"{n} {c}" for c, n in sorted(self.outbox.waiting().items()))
+                raise BrokerError(
+                    f"{depth.messages} message(s) not yet confirmed by a recorder after "
+                    f"{timeout_s:g} s ({waiting}; the oldest {depth.oldest_s:.0f} s old)"
+                )
+            time.sleep(0.02)
+
+    def depth(self) -> Depth:
+        return self.outbox.depth()
+
+    @property
+    def connected(self) -> bool:
+        """Connected to the broker, as far as the publisher's thread knows."""
+        return self._connected
+
+    # -- the sink: encode and append (any thread) -------------------------------------------------
 
     def publish_output(self, wearer_id: str, output: Output) -> None:
-        root = self.settings.topic_root
+        root, team, site, gw = self.settings.topic_root, self.team, self.site, self.gateway_id
+        pending = []
+        event_topic = wearer_topic(root, wearer_id, "event")
         for event in output.events:
-            payload = encode_event(event, team=self.team, site=self.site)
-            self._publish(wearer_topic(root, wearer_id, "event"), payload)
+            pending.append(
+                Pending(event_topic, partial(_event, event, team, site, gw), confirm=True)
+            )
             if event.kind is EventKind.NUDGE:  # the nudge channel: devices and desktops listen
-                self._publish(wearer_topic(root, wearer_id, "nudge"), encode_nudge(event))
+                nudge_topic = wearer_topic(root, wearer_id, "nudge")
+                pending.append(Pending(nudge_topic, _constant(encode_nudge(event))))
+        metric_topic = wearer_topic(root, wearer_id, "metric")
         for minute in output.minutes:
-            payload = encode_minute(minute, team=self.team, site=self.site)
-            self._publish(wearer_topic(root, wearer_id, "metric"), payload)
+            pending.append(
+                Pending(metric_topic, partial(_minute, minute, team, site, gw), confirm=True)
+            )
+        self._append(pending)
 
     def publish_state(
         self, state: WearerState, *, sitting_today_s: float = 0.0, battery_pct: int | None = None
     ) -> None:
-        topic = wearer_topic(self.settings.topic_root, state.wearer_id, "state")
         payload = encode_state(
             state,
             team=self.team,
@@ -174,57 +270,200 @@ class MqttPublisher:
             sitting_today_s=sitting_today_s,
             battery_pct=battery_pct,
         )
-        self._publish(topic, payload, retain=True)
+        topic = wearer_topic(self.settings.topic_root, state.wearer_id, "state")
+        self._append([Pending(topic, _constant(payload), retain=True)])
 
-    def announce_home_assistant(self, wearers: Iterable[str], *, prefix: str) -> None:
+    def publish_device(self, health: DeviceHealth) -> None:
+        """A device health report on `<root>/gateway/<id>/device` (recorded)."""
+        topic = gateway_topic(self.settings.topic_root, self.gateway_id, "device")
+        self._append([Pending(topic, partial(_device, health), confirm=True)])
+
+    def publish_gateway_health(self, *, t_s: float, loop_lag_ms: float) -> None:
+        """The gateway's own health report (its outbox, and the radio loop's longest lag) on
+        `<root>/gateway/<id>/health` (recorded)."""
+        depth = self.outbox.depth()
+        health = GatewayHealth(
+            gateway_id=self.gateway_id,
+            t_s=t_s,
+            loop_lag_ms=loop_lag_ms,
+            outbox_depth=depth.messages,
+            outbox_oldest_s=depth.oldest_s,
+            outbox_bytes=depth.bytes,
+            outbox_dropped=sum(self.outbox.dropped.values()),
+            replayed=self.outbox.replayed,
+        )
+        topic = gateway_topic(self.settings.topic_root, self.gateway_id, "health")
+        self._append([Pending(topic, partial(_gateway_health, health), confirm=True)])
+
+    def announce_home_assistant(self, *, prefix: str) -> None:
         """Retained Home Assistant discovery messages for every wearer's entities."""
-        for wearer in wearers:
+        pending = []
+        for wearer in self.wearers:
             for topic, payload in discovery_messages(
                 prefix=prefix,
                 root=self.settings.topic_root,
                 gateway_id=self.gateway_id,
                 wearer_id=wearer,
             ):
-                self._publish(topic, payload, retain=True)
+                pending.append(Pending(topic, _constant(payload), retain=True))
+        self._append(pending)
 
-    def publish_device(self, health: DeviceHealth) -> None:
-        """A device health report on `<root>/gateway/<id>/device` (QoS 1, not retained)."""
-        topic = gateway_topic(self.settings.topic_root, self.gateway_id, "device")
-        self._publish(topic, encode_device(health))
+    def _append(self, pending: list[Pending]) -> None:
+        if pending:
+            self.outbox.append(pending)
+            self.sent.update(p.channel for p in pending)
+            self._wake.set()
 
-    def flush(self, *, timeout_s: float) -> None:
-        """Wait until the broker acknowledged every message; raises `BrokerError` on timeout."""
-        deadline = time.monotonic() + timeout_s
-        while self._inflight:
-            self._wait_oldest(max(0.0, deadline - time.monotonic()))
+    @property
+    def published(self) -> int:
+        return sum(self.sent.values())
 
-    def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        while self._inflight and self._inflight[0][0] in self._acked:
-            self._take_oldest()
-        while len(self._inflight) >= self.max_inflight:
-            self._wait_oldest(self.stall_timeout_s)
-        info = self._client.publish(topic, payload, qos=1, retain=retain)
-        # NO_CONN: paho keeps QoS 1 messages and sends them after it reconnects
-        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
-            raise BrokerError(f"publish to {topic} failed: {paho.error_string(info.rc)}")
-        self._inflight.append((info.mid, topic))
-        self.published += 1
-        self.sent[topic.rsplit("/", 1)[-1]] += 1
+    # -- paho's network thread: only hand over ----------------------------------------------------
 
-    def _wait_oldest(self, timeout_s: float) -> None:
-        mid = self._inflight[0][0]
-        deadline = time.monotonic() + timeout_s
-        while mid not in self._acked:
-            if time.monotonic() > deadline:
-                raise BrokerError(
-                    f"MQTT broker at {self.settings.host}:{self.settings.port} has not "
-                    f"acknowledged {len(self._inflight)} message(s) for {timeout_s:g} s"
-                )
-            time.sleep(0.005)
-        self._take_oldest()
+    def _on_connect(
+        self, _c: paho.Client, _u: object, _f: object, reason: ReasonCode, _p: object
+    ) -> None:
+        if not reason.is_failure:
+            self._put(True)
 
-    def _take_oldest(self) -> None:
-        mid, topic = self._inflight.popleft()
-        reason = self._acked.pop(mid)
+    def _on_disconnect(self, client: paho.Client, *_args: object) -> None:
+        jitter_reconnects(client)
+        self._put(False)
+
+    def _on_publish(
+        self, _c: paho.Client, _u: object, mid: int, reason: ReasonCode, _p: object
+    ) -> None:
+        self._put(_PubAck(mid, reason))
+
+    def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        try:
+            topic, payload = msg.topic, bytes(msg.payload)
+            if topic == self._ack_topic:
+                self._put(decode_ack(payload))
+            elif topic in self._command_topics:
+                self._command(self._command_topics[topic], payload)
+            elif payload:  # a recorder's health (empty: its retained report was cleared)
+                self._put(decode_recorder_session(payload))
+        except PayloadError as err:
+            log.warning("dropped a message: %s", err)
+        except Exception:  # paho's network thread must survive whatever a message holds
+            log.exception("dropped a message that could not be handled")
+
+    def _command(self, wearer: str, payload: bytes) -> None:
+        try:
+            command = decode_command(payload)
+            if command.wearer_id != wearer:
+                raise PayloadError(f"a command for {command.wearer_id!r} on {wearer!r}'s topic")
+        except PayloadError as err:
+            self.rejected_commands += 1
+            log.warning("dropped a command: %s", err)
+            return
+        if self._on_command is not None:
+            self._on_command(command)
+
+    def _put(self, handed: _Handed) -> None:
+        self._events.put(handed)
+        self._wake.set()
+
+    # -- the publisher's thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        next_replay = time.monotonic() + 1.0
+        while not self._stop.is_set():
+            self._wake.wait(0.5)
+            self._wake.clear()
+            try:
+                self._handle_events()
+                if self._connected and self.error is None:
+                    self._drain()
+                if time.monotonic() >= next_replay:
+                    next_replay = time.monotonic() + 1.0
+                    if self.outbox.replay_stale():
+                        self._wake.set()
+            except Exception:  # a bug must not end the gateway's MQTT side silently
+                log.exception("mqtt publisher")
+                time.sleep(0.5)
+        self._handle_events()
+
+    def _handle_events(self) -> None:
+        published: list[int] = []
+        while True:
+            try:
+                handed = self._events.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(handed, bool):  # paho sends what was in flight again on reconnect
+                self._connected = handed
+                if handed:
+                    self._announce()
+            elif isinstance(handed, _PubAck):
+                self._puback(handed.mid, handed.reason, published)
+            elif isinstance(handed, Ack):
+                self.confirmed += self.outbox.confirm(handed.ranges)
+            else:
+                self._recorder(handed)
+        self.outbox.published(published)
+
+    def _announce(self) -> None:
+        client = self._client
+        info = client.publish(
+            self._status_topic, encode_status("online", self.wearers), qos=1, retain=True
+        )
+        self._direct[info.mid] = self._status_topic
+        topics = [self._ack_topic, self._recorders_topic, *self._command_topics]
+        client.subscribe([(topic, 1) for topic in topics])
+        log.info("connected gateway=%s wearers=%d", self.gateway_id, len(self.wearers))
+
+    def _puback(self, mid: int, reason: ReasonCode, published: list[int]) -> None:
+        direct = self._direct.pop(mid, None)
+        entry = self._inflight.pop(mid, None) if direct is None else None
         if reason.is_failure:
-            raise BrokerError(f"the MQTT broker refused the message to {topic}: {reason}")
+            topic = direct or "an outbox message"
+            if entry is not None:
+                self.outbox.unsend([entry[0]])
+            self._fail(BrokerError(f"the MQTT broker refused the message to {topic}: {reason}"))
+            return
+        if entry is not None and not entry[1]:
+            published.append(entry[0])
+
+    def _recorder(self, session: RecorderSession) -> None:
+        if session.status != "online":
+            return
+        seen = self._sessions.get(session.recorder)
+        self._sessions[session.recorder] = session.connected_at_s
+        if session.session == "new" and seen != session.connected_at_s:
+            replayed = self.outbox.replay_all()
+            if replayed:
+                log.warning(
+                    "recorder %s started without its broker session: sending %d unconfirmed "
+                    "message(s) again",
+                    session.recorder,
+                    replayed,
+                )
+                self._wake.set()
+
+    def _drain(self) -> None:
+        free = self.window - len(self._inflight)
+        if free <= 0:
+            return
+        out = {seq for seq, _confirm in self._inflight.values()}
+        sent = []
+        for entry in self.outbox.due(free + len(out)):
+            if entry.seq in out:
+                continue  # in flight: its sent mark did not reach the disk
+            info = self._client.publish(entry.topic, entry.payload, qos=1, retain=entry.retain)
+            if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
+                log.warning("publish to %s: %s", entry.topic, paho.error_string(info.rc))
+                break
+            self._inflight[info.mid] = (entry.seq, entry.confirm)
+            sent.append(entry.seq)
+            if len(sent) >= free:
+                break
+        self.outbox.mark_sent(sent)
+
+    def _fail(self, error: BrokerError) -> None:
+        if self.error is None:
+            self.error = error
+            log.error("%s", error)
+            if self.on_error is not None:
+                self.on_error(error)

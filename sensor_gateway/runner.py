@@ -2,8 +2,9 @@
 
 `assignments()` turns `[gateway.sensors]` into profiles and keys; `virtual_sensors()` builds
 emulated sensors that stream trace files (named `PROFILE=PATH`), taking over the configured
-sensors' addresses where the profiles match; `run_gateway()` is the `posture gateway` service:
-edge analytics and MQTT publishing around `Gateway.run()`.
+sensors' addresses where the profiles match; `open_publisher()` opens the outbox and connects;
+`build_gateway()` wires the gateway, the wearers' engines and the publisher, and `serve()` runs
+them as the `posture gateway` service.
 """
 
 from __future__ import annotations
@@ -13,17 +14,19 @@ import contextlib
 import logging
 import re
 import signal
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from analytics.messages import Command
 from analytics.records import Placement
+from posture.mqtt import BrokerError
 from posture.settings import GatewaySettings, SensorSettings, Settings
 
 from . import calibrations
 from .connection import LinkSettings
-from .gateway import Gateway, HealthSink, NudgingSink, SensorAssignment
+from .gateway import Gateway, SensorAssignment
+from .outbox import Outbox
 from .profiles import Profile, generic, get_profile
 from .publisher import MqttPublisher, Sink
 from .radio import Radio
@@ -121,34 +124,56 @@ def link_settings(settings: GatewaySettings) -> LinkSettings:
     return LinkSettings(watchdog_s=settings.watchdog_s, backoff_cap_s=settings.backoff_cap_s)
 
 
-async def serve(
+def open_publisher(
+    settings: Settings, wearers: Iterable[str], *, require_broker: bool = False
+) -> MqttPublisher:
+    """The gateway's outbox (in `[gateway] state_dir`, else in memory) and its MQTT publisher,
+    started. Raises `BrokerError` if the broker refuses us (or, with `require_broker`, cannot
+    be reached), `OSError` or `sqlite3.Error` if the outbox cannot be opened."""
+    g = settings.gateway
+    if g.state_dir is None:
+        log.warning("no [gateway] state_dir: the outbox is kept in memory, not across restarts")
+    outbox = Outbox(
+        g.state_dir / "outbox.sqlite" if g.state_dir is not None else None,
+        max_bytes=int(g.outbox_max_mb * 1024 * 1024),
+        replay_after_s=g.replay_after_s,
+    )
+    publisher = MqttPublisher(
+        settings.mqtt, g.id, outbox, wearers=wearers, team=g.team, site=g.site
+    )
+    try:
+        publisher.start(require_broker=require_broker)
+    except BaseException:
+        outbox.close()
+        raise
+    return publisher
+
+
+def wearers_of(sensors: Sequence[SensorAssignment]) -> dict[str, list[Placement]]:
+    wearers: dict[str, list[Placement]] = {}
+    for s in sensors:
+        wearers.setdefault(s.key.wearer_id, []).append(s.key.placement)
+    return wearers
+
+
+def build_gateway(
     settings: Settings,
     sensors: Sequence[SensorAssignment],
     *,
     sink: Sink,
-    health: HealthSink | None,
+    publisher: MqttPublisher | None,
     radio: Radio,
     timebase: TimeBase,
-    seconds: float | None = None,
-    publisher: MqttPublisher | None = None,
-    started: Callable[[Gateway], None] | None = None,
 ) -> Gateway:
-    """Run the gateway until SIGINT/SIGTERM or `seconds`; returns it (with its counters).
-
-    With a `publisher`, the wearers' commands arrive on their `cmd` topics and (if enabled) Home
-    Assistant discovery is announced; with `[gateway] state_dir`, calibrations are restored at
-    start and saved at the end. `started` is called with the gateway once it runs.
-    """
-    wearers: dict[str, list[Placement]] = {}
-    for s in sensors:
-        wearers.setdefault(s.key.wearer_id, []).append(s.key.placement)
+    """The gateway, its wearers' engines (calibrations restored from `state_dir`) and, with a
+    `publisher`, its health reports and the wearers' commands wired to it."""
     state_dir = settings.gateway.state_dir
-    nudging = NudgingSink(sink)
     service = EdgeService(
-        wearers,
-        nudging,
+        wearers_of(sensors),
+        sink,
         params=settings.analytics,
         calibrations=calibrations.load(state_dir) if state_dir else None,
+        max_wait_s=60.0 * timebase.speed,
     )
     gateway = Gateway(
         sensors,
@@ -157,19 +182,49 @@ async def serve(
         radio=radio,
         timebase=timebase,
         link_settings=link_settings(settings.gateway),
-        health=health,
+        health=publisher,
+        gateway_health=publisher.publish_gateway_health if publisher is not None else None,
         health_every_s=settings.gateway.health_interval_s,
+        analysis_queue=settings.gateway.analysis_queue,
     )
-    nudging.gateway = gateway
+    if publisher is not None:
+        publisher.listen_for_commands(
+            lambda command: gateway.analysis.call(_apply, service, command)
+        )
+    return gateway
+
+
+async def serve(
+    settings: Settings,
+    sensors: Sequence[SensorAssignment],
+    *,
+    sink: Sink,
+    radio: Radio,
+    timebase: TimeBase,
+    seconds: float | None = None,
+    publisher: MqttPublisher | None = None,
+    started: Callable[[Gateway], None] | None = None,
+) -> Gateway:
+    """Run the gateway until SIGINT/SIGTERM, `seconds`, or the broker refusing a message;
+    returns it (with its counters).
+
+    With a `publisher`, health reports and the wearers' commands go through it and (if enabled)
+    Home Assistant discovery is announced; with `[gateway] state_dir`, calibrations are restored
+    at start and saved at the end. `started` is called with the gateway once it runs. A refusal
+    by the broker is raised as `BrokerError` once everything has stopped cleanly.
+    """
+    gateway = build_gateway(
+        settings, sensors, sink=sink, publisher=publisher, radio=radio, timebase=timebase
+    )
     loop = asyncio.get_running_loop()
     if publisher is not None:
 
-        def on_command(command: Command) -> None:  # paho's thread: hand over to the loop
-            loop.call_soon_threadsafe(_apply, service, command)
+        def refused(_error: BrokerError) -> None:  # the publisher's thread: stop cleanly
+            loop.call_soon_threadsafe(gateway.stop)
 
-        publisher.listen_for_commands(wearers, on_command)
+        publisher.on_error = refused
         if settings.home_assistant.enabled:
-            publisher.announce_home_assistant(wearers, prefix=settings.home_assistant.prefix)
+            publisher.announce_home_assistant(prefix=settings.home_assistant.prefix)
     if started is not None:
         loop.call_soon(started, gateway)
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -183,12 +238,15 @@ async def serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
+        state_dir = settings.gateway.state_dir
         if state_dir is not None:
-            learned = {w: m.calibration() for w, m in service.monitors.items()}
+            learned = {w: m.calibration() for w, m in gateway.service.monitors.items()}
             try:
                 calibrations.save(state_dir, learned)
             except OSError as err:
                 log.error("could not save calibrations dir=%s: %s", state_dir, err)
+    if publisher is not None and publisher.error is not None:
+        raise publisher.error
     return gateway
 
 

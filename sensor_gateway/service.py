@@ -65,7 +65,11 @@ class EdgeService:
         params: AnalyticsParams | None = None,
         calibrations: Mapping[str, Mapping[Placement, Calibration]] | None = None,
         state_every_s: float = 60.0,
+        max_wait_s: float = 60.0,
     ) -> None:
+        """`max_wait_s`: how far (in stream time) one of a wearer's sensors may run ahead of
+        the other before the engine goes on without it; it is about delivery jitter, so an
+        accelerated stream scales it by its speed."""
         self.sink = sink
         self.params = params or AnalyticsParams()
         self.state_every_s = state_every_s
@@ -75,6 +79,7 @@ class EdgeService:
                 placements=tuple(placements),
                 params=self.params,
                 calibrations=(calibrations or {}).get(wearer),
+                max_wait_s=max_wait_s,
             )
             for wearer, placements in wearers.items()
         }
@@ -95,6 +100,11 @@ class EdgeService:
         live = self.live.get(key.wearer_id)
         if live is not None and battery_pct is not None:
             live.battery_pct[key.placement] = battery_pct
+
+    def late_samples(self, key: SensorKey) -> int:
+        """Samples of that sensor the wearer's engine dropped (timed before ones it had)."""
+        monitor = self.monitors.get(key.wearer_id)
+        return monitor.late_samples(key.placement) if monitor is not None else 0
 
     def command(self, command: Command) -> None:
         """Apply a wearer's command at the current data time; raises ValueError if it cannot."""

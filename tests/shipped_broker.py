@@ -11,7 +11,6 @@ autosave interval may be shortened. The password file is made with mosquitto's o
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,11 +70,17 @@ def render(
     return conf
 
 
-def shipped_broker(workdir: Path, *, autosave_s: int | None = None) -> ShippedBroker:
-    """A started mosquitto with the shipped configuration, ACL and a password for each user."""
+def shipped_broker(
+    workdir: Path, *, autosave_s: int | None = None, acl_lines: str = ""
+) -> ShippedBroker:
+    """A started mosquitto with the shipped configuration, ACL and a password for each user.
+
+    `acl_lines` are added to the end of the ACL, as an operator adds each gateway's wearers.
+    """
     for directory in ("config/conf.d", "data", "certs"):
         (workdir / directory).mkdir(parents=True, exist_ok=True)
-    shutil.copy(SHIPPED / "acl", workdir / "config" / "acl")
+    acl = (SHIPPED / "acl").read_text()
+    (workdir / "config" / "acl").write_text(acl + ("\n" + acl_lines if acl_lines else ""))
     passwords = {user: f"pw-{user}-{i}7Qz" for i, user in enumerate(USERS)}
     passwd = workdir / "config" / "passwd"
     tool = servers.find_binary("mosquitto_passwd")

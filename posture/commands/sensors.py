@@ -57,6 +57,7 @@ def _specs(virtual: list[str] | None) -> list[object]:
 def _run_radio(coroutine: object) -> object:
     """Run a BLE coroutine; link and trace failures become one-line errors."""
     import asyncio
+    import sqlite3
 
     from bleak.exc import BleakError
 
@@ -67,6 +68,8 @@ def _run_radio(coroutine: object) -> object:
         return asyncio.run(coroutine)  # type: ignore[arg-type]
     except (TraceError, BrokerError) as err:
         raise fail(str(err)) from None
+    except sqlite3.Error as err:  # the gateway's outbox
+        raise fail(f"the outbox in [gateway] state_dir cannot be used: {err}") from None
     except (BleakError, OSError, EOFError) as err:
         reason = err or type(err).__name__
         raise fail(
@@ -174,43 +177,41 @@ def gateway(
     _verbose: VerboseOption = 0,
 ) -> None:
     """Run the gateway: sensors -> edge analytics -> MQTT (events, metrics, state, health)."""
-    from sensor_gateway.publisher import MqttPublisher
-    from sensor_gateway.runner import open_radio, serve
+    import asyncio
+
+    from sensor_gateway.runner import open_publisher, open_radio, serve, wearers_of
 
     specs = _specs(virtual)
     config = settings()
     if not specs and not config.gateway.sensors:
         raise fail("no sensors configured ([[gateway.sensors]]) and no --virtual", code=2)
-    publisher = MqttPublisher(
-        config.mqtt, config.gateway.id, team=config.gateway.team, site=config.gateway.site
-    )
 
     async def main() -> None:
         async with open_radio(config, specs, speed=speed) as (radio, timebase, sensors):  # type: ignore[arg-type]
-            running = await serve(
-                config,
-                sensors,
-                sink=publisher,
-                health=publisher,
-                radio=radio,
-                timebase=timebase,
-                seconds=seconds,
-                publisher=publisher,
-            )
+            publisher = await asyncio.to_thread(open_publisher, config, wearers_of(sensors))
+            try:
+                running = await serve(
+                    config,
+                    sensors,
+                    sink=publisher,
+                    radio=radio,
+                    timebase=timebase,
+                    seconds=seconds,
+                    publisher=publisher,
+                )
+            finally:
+                depth = await asyncio.to_thread(publisher.close)
         for key, stats in running.stats.items():
             console.print(
                 f"{key.wearer_id}/{key.placement.value}: {stats.samples} samples, "
                 f"{stats.lost} lost, {stats.reconnects} reconnect(s)",
                 highlight=False,
             )
+        if depth.messages:
+            kept = "kept for the next start" if config.gateway.state_dir else "lost (no state_dir)"
+            console.print(
+                f"outbox: {depth.messages} message(s) not yet confirmed by a recorder, {kept}",
+                highlight=False,
+            )
 
-    from posture.mqtt import BrokerError
-
-    try:
-        publisher.start()
-    except BrokerError as err:
-        raise fail(str(err)) from None
-    try:
-        _run_radio(main())
-    finally:
-        publisher.close()
+    _run_radio(main())

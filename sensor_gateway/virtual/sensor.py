@@ -101,6 +101,13 @@ class VirtualSensor:
         nudge_writes = {(w.char_uuid, w.data) for n in Nudge for w in self.profile.nudge_writes(n)}
         return [w for w in self.writes if w in nudge_writes]
 
+    def unsent(self, t_s: float) -> int:
+        """Samples due by stream time `t_s` that this sensor has not sent yet (0 while it is
+        not streaming): what a simulation paced by its consumer waits for."""
+        if not self._streaming:
+            return 0
+        return int(np.searchsorted(self.trace.t_s, t_s, side="right")) - self._next
+
     def sent_indices(self) -> np.ndarray:
         """Every trace index notified so far, in order."""
         return np.concatenate([np.arange(lo, hi) for lo, hi in self.sent] or [np.zeros(0, int)])

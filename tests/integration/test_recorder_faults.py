@@ -23,6 +23,7 @@ from posture import servers
 from posture.loadgen import Traffic, TrafficPublisher, contract_messages
 from posture.pipeline import RecorderThread, stream
 from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
+from sensor_gateway.outbox import Outbox
 from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.service import EdgeService, SensorKey
 from sensor_gateway.traces import read_trace
@@ -57,8 +58,11 @@ def publish(
 def test_broker_killed_and_restarted_while_a_trace_replays_loses_and_doubles_nothing(
     tmp_path: Path, influx: InfluxClient
 ) -> None:
-    """The shipped broker configuration (credentials, ACL, persistence), SIGKILLed mid-replay."""
-    broker = shipped_broker(tmp_path / "mosquitto", autosave_s=1)
+    """The shipped broker configuration as it is (credentials, ACL, persistence, its 60 s
+    autosave), SIGKILLed mid-replay: the recorder's session is younger than the last save, so
+    the broker comes back without it, and the gateway's outbox replays what it never
+    confirmed."""
+    broker = shipped_broker(tmp_path / "mosquitto")
     trace, _ = read_trace(DATASETS / "casale_chest/subject08.csv")
     trace = trace.shifted(START)
     offline = analyze({Placement.TRUNK: trace}, wearer_id="w042").output
@@ -70,15 +74,16 @@ def test_broker_killed_and_restarted_while_a_trace_replays_loses_and_doubles_not
         )
     )
     recorder.start()
-    time.sleep(1.5)  # the recorder's session is in the broker's saved database
-    publisher = MqttPublisher(broker.settings("gw1"), "gw1", team="t1", site="s1")
+    publisher = MqttPublisher(
+        broker.settings("gw1"), "gw1", Outbox(None), wearers=["w042"], team="t1", site="s1"
+    )
     publisher.start()
     service = EdgeService({"w042": [Placement.TRUNK]}, publisher)
     killed_at: list[int] = []
     restarter: list[threading.Thread] = []
 
     def progress(fraction: float, _states: object) -> None:
-        if fraction >= 0.3 and not killed_at:
+        if fraction >= 0.3 and publisher.published and not killed_at:
             killed_at.append(publisher.published)
             broker.server.kill()  # SIGKILL: no chance to save anything
             restart = threading.Thread(target=lambda: (time.sleep(2.0), broker.server.start()))
@@ -91,16 +96,18 @@ def test_broker_killed_and_restarted_while_a_trace_replays_loses_and_doubles_not
                 {SensorKey("w042", Placement.TRUNK): trace}, service, speed=900.0, progress=progress
             )
         )
-        publisher.close(timeout_s=60)
+        restarter[0].join()
+        publisher.flush(timeout_s=120)  # every record confirmed by the recorder
+        publisher.close()
         assert killed_at, "the broker was never killed"
         assert 0 < killed_at[0] < publisher.published  # killed mid-stream
-        restarter[0].join()
         records = len(offline.events) + len(offline.minutes)
         assert recorder.wait_for(records, timeout_s=60)
     finally:
         stats = recorder.stop()
         broker.stop()
     assert stats.reconnects >= 1
+    assert stats.sessions_lost >= 1  # the path this test is about: the broker lost the session
     assert stats.rejected == 0
     events, minutes = wearer_records(influx, "w042")
     assert sorted(minutes, key=lambda m: m.start_s) == offline.minutes

@@ -1,0 +1,118 @@
+"""Is the live path faithful? What InfluxDB holds after a live run, against the offline analysis
+of the very samples the virtual sensors sent, and every sample accounted for.
+
+The demo and `bench/fidelity.py` end with this check: a run that lost samples, or whose sitting
+time read back from InfluxDB differs from the offline analysis by more than `tolerance_pct`,
+fails loudly instead of printing numbers as if all were well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from analytics.offline import analyze
+from analytics.params import AnalyticsParams
+from analytics.records import Placement, Trace
+from analytics.summary import DaySummary
+
+SITTING_TOLERANCE_PCT = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class SensorCount:
+    """What became of one virtual sensor's samples."""
+
+    wearer_id: str
+    placement: Placement
+    produced: int  # samples in its trace: everything it was to send
+    received: int  # samples the gateway decoded
+    refused: int  # received, then not analysed (analysis queue full, timed too early)
+
+    @property
+    def lost(self) -> int:
+        return max(0, self.produced - self.received) + self.refused
+
+
+@dataclass(frozen=True, slots=True)
+class WearerCheck:
+    """One wearer's day: read back from InfluxDB against the offline analysis."""
+
+    wearer_id: str
+    offline: DaySummary
+    readback: DaySummary
+
+    @property
+    def sitting_diff_pct(self) -> float:
+        reference = max(self.offline.sitting_s, 1)
+        return 100.0 * abs(self.readback.sitting_s - self.offline.sitting_s) / reference
+
+    @property
+    def bout_diff(self) -> int:
+        return self.readback.sitting_bouts - self.offline.sitting_bouts
+
+
+@dataclass(frozen=True, slots=True)
+class Fidelity:
+    sensors: tuple[SensorCount, ...]
+    wearers: tuple[WearerCheck, ...]
+    tolerance_pct: float = SITTING_TOLERANCE_PCT
+
+    @property
+    def samples_lost(self) -> int:
+        return sum(s.lost for s in self.sensors)
+
+    @property
+    def max_sitting_diff_pct(self) -> float:
+        return max((w.sitting_diff_pct for w in self.wearers), default=0.0)
+
+    @property
+    def ok(self) -> bool:
+        return self.samples_lost == 0 and self.max_sitting_diff_pct <= self.tolerance_pct
+
+    def lines(self) -> list[str]:
+        """The differences, in plain words, one line each."""
+        out = []
+        for s in self.sensors:
+            if s.lost:
+                out.append(
+                    f"{s.wearer_id} {s.placement.value}: {s.lost} of {s.produced} samples lost "
+                    f"({s.produced - s.received} never received, {s.refused} not analysed)"
+                )
+        for w in self.wearers:
+            out.append(
+                f"{w.wearer_id}: sitting {w.readback.sitting_s} s in InfluxDB, "
+                f"{w.offline.sitting_s} s offline ({w.sitting_diff_pct:.2f} %); sitting bouts "
+                f"{w.readback.sitting_bouts} vs {w.offline.sitting_bouts}"
+            )
+        return out
+
+    def result_line(self) -> str:
+        return (
+            f"RESULT wearers={len(self.wearers)} samples_lost={self.samples_lost} "
+            f"max_sitting_diff_pct={self.max_sitting_diff_pct:.2f}"
+        )
+
+
+def offline_summaries(
+    traces: Mapping[str, Mapping[Placement, Trace]], params: AnalyticsParams
+) -> dict[str, DaySummary]:
+    """Each wearer's day as the offline analysis sees the same samples."""
+    return {
+        wearer: analyze(by_placement, wearer_id=wearer, params=params).summary
+        for wearer, by_placement in traces.items()
+    }
+
+
+def check(
+    sensors: Iterable[SensorCount],
+    offline: Mapping[str, DaySummary],
+    readback: Mapping[str, DaySummary],
+    *,
+    tolerance_pct: float = SITTING_TOLERANCE_PCT,
+) -> Fidelity:
+    return Fidelity(
+        sensors=tuple(sensors),
+        wearers=tuple(WearerCheck(wearer, offline[wearer], readback[wearer]) for wearer in offline),
+        tolerance_pct=tolerance_pct,
+    )
