@@ -1,0 +1,78 @@
+"""Traces as Parquet files: the columns `t_s, ax, ay, az` (any numeric type), other columns
+ignored. Reading needs pyarrow (the `research` extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analytics.records import Trace
+
+from .traces import COLUMNS, TraceError
+
+MAX_ROWS: Final = 200_000_000  # about 46 days at 50 Hz (6 GB in memory)
+
+
+def _pyarrow(path: Path, what: str) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise TraceError(
+            f"{path}: {what} Parquet needs pyarrow: pip install 'posture-monitor[research]'"
+        ) from None
+
+
+def read_parquet(path: Path) -> tuple[NDArray[np.float64], NDArray[np.float32 | np.float64]]:
+    """Sample times and (n, 3) accelerations of a Parquet trace; raises `TraceError`."""
+    _pyarrow(path, "reading")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path)
+        schema = meta.schema.to_arrow_schema()
+    except (pa.ArrowException, OSError) as err:
+        raise TraceError(f"{path}: not a Parquet file ({str(err).splitlines()[0]})") from None
+    missing = [c for c in COLUMNS if c not in schema.names]
+    if missing:
+        raise TraceError(
+            f"{path}: missing column(s) {', '.join(missing)} (needs {', '.join(COLUMNS)}; "
+            f"has {', '.join(schema.names) or 'nothing'})"
+        )
+    for name in COLUMNS:
+        kind = schema.field(name).type
+        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+            raise TraceError(f"{path}: column {name} holds {kind}, not numbers")
+    if meta.num_rows > MAX_ROWS:
+        raise TraceError(f"{path}: {meta.num_rows:,} rows, more than {MAX_ROWS:,}; split it")
+    if meta.num_rows == 0:
+        raise TraceError(f"{path}: no samples")
+    try:
+        table = pq.read_table(path, columns=list(COLUMNS))
+    except (pa.ArrowException, OSError) as err:
+        raise TraceError(f"{path}: unreadable Parquet ({str(err).splitlines()[0]})") from None
+    for name in COLUMNS:
+        column = table.column(name)
+        if column.null_count:
+            row = int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
+            raise TraceError(f"{path} row {row + 1}: {name} is empty (must be a number)")
+    t = table.column("t_s").to_numpy().astype(np.float64, copy=False)
+    axes = [table.column(c).to_numpy() for c in COLUMNS[1:]]
+    dtype = np.float32 if all(x.dtype == np.float32 for x in axes) else np.float64
+    return t, np.column_stack(axes).astype(dtype, copy=False)
+
+
+def write_parquet(path: Path, trace: Trace) -> None:
+    """Write `trace` as Parquet: t_s as float64, accelerations as float32 (16-bit sensors)."""
+    _pyarrow(path, "writing")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    a = np.asarray(trace.accel_g, dtype=np.float32)
+    table = pa.table(
+        {"t_s": trace.t_s.astype(np.float64), "ax": a[:, 0], "ay": a[:, 1], "az": a[:, 2]}
+    )
+    pq.write_table(table, path, compression="zstd")
