@@ -12,7 +12,9 @@ when it does not (Axivity), the clock is taken as UTC and a note says so.
 
 from __future__ import annotations
 
+import logging
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Final
@@ -83,12 +85,18 @@ def _pygt3x(path: Path) -> Samples:
             f"{path}: an older ActiGraph file (activity.bin): reading it needs ActiGraph's "
             "pygt3x (GPL-3.0): pip install 'posture-monitor[actigraph-legacy]'"
         ) from None
+    quiet = logging.getLogger("pygt3x")  # it logs a warning for a last, partial second
+    level = quiet.level
     try:
-        with FileReader(str(path)) as reader:
+        quiet.setLevel(logging.ERROR)
+        with warnings.catch_warnings(), FileReader(str(path)) as reader:
+            warnings.simplefilter("ignore")  # its use of pandas' deprecated API
             frame = reader.to_pandas()
             info = reader.info
     except (ValueError, OSError, KeyError, zipfile.BadZipFile) as err:
         raise TraceError(f"{path}: unreadable ({str(err).splitlines()[0]})") from None
+    finally:
+        quiet.setLevel(level)
     rate = float(info.sample_rate)
     if frame.empty or not rate > 0:
         raise TraceError(f"{path}: no acceleration samples in the file")
