@@ -21,6 +21,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from .parquettrace import numpy_column
 from .traces import TraceError
 
 COLUMNS: Final = ("t_s", "ax", "ay", "az")
@@ -181,6 +182,13 @@ class _LongLine(Exception):
     pass
 
 
+def _grown(values: NDArray[Any], rows: int, used: int) -> NDArray[Any]:
+    """`values` with room for `rows` rows, the first `used` kept (np.resize would fill the rest)."""
+    out = np.empty((rows, *values.shape[1:]), dtype=values.dtype)
+    out[:used] = values[:used]
+    return out
+
+
 def _fast(path: Path, header: list[str]) -> Columns | None:
     """The columns by pyarrow, or None if it is not installed or refuses the file.
 
@@ -212,15 +220,14 @@ def _fast(path: Path, header: list[str]) -> Columns | None:
                 memory_pool=_pool(pa),
             )
             n = table.num_rows
-            if at + n > t.size:
+            if at + n > t.size:  # the first piece, or a guess that fell short
                 rows = max(2 * t.size, int(1.02 * n * size / len(piece)) + 1024)
-                t, a = np.resize(t, rows), np.resize(a, (rows, 3))
+                t, a = _grown(t, rows, at), _grown(a, rows, at)
             for k, name in enumerate(COLUMNS):
                 column = table.column(name)
                 if column.null_count:
                     return None
-                # to_numpy() would import pandas when it is installed: half a second
-                values = np.concatenate([_values(c) for c in column.chunks])
+                values = numpy_column(column, np.float64 if k == 0 else np.float32)
                 if k == 0:
                     t[at : at + n] = values
                 else:
@@ -239,12 +246,6 @@ def _pool(pa: Any) -> Any:
         return pool
     except NotImplementedError:
         return pa.system_memory_pool()
-
-
-def _values(array: Any) -> NDArray[Any]:
-    """The values of a pyarrow array of floats without nulls, as numpy sees its buffer."""
-    dtype = np.float64 if str(array.type) == "double" else np.float32
-    return np.frombuffer(array.buffers()[1], dtype=dtype)[array.offset : array.offset + len(array)]
 
 
 def _careful(path: Path, header: list[str]) -> Columns:

@@ -4,7 +4,7 @@ ignored. Reading needs pyarrow (the `research` extra)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,10 +59,28 @@ def read_parquet(path: Path) -> tuple[NDArray[np.float64], NDArray[np.float32 | 
         if column.null_count:
             row = int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
             raise TraceError(f"{path} row {row + 1}: {name} is empty (must be a number)")
-    t = table.column("t_s").to_numpy().astype(np.float64, copy=False)
-    axes = [table.column(c).to_numpy() for c in COLUMNS[1:]]
-    dtype = np.float32 if all(x.dtype == np.float32 for x in axes) else np.float64
-    return t, np.column_stack(axes).astype(dtype, copy=False)
+    t = numpy_column(table.column("t_s"), np.float64)
+    a = np.empty((table.num_rows, 3), dtype=np.float32)
+    for k, name in enumerate(COLUMNS[1:]):
+        a[:, k] = numpy_column(table.column(name), np.float32)
+    return t, a
+
+
+def numpy_column(column: Any, dtype: type[np.floating[Any]]) -> NDArray[Any]:
+    """A pyarrow column of numbers without nulls as one numpy array of `dtype`.
+
+    Its `to_numpy()` would import pandas when pandas is installed: half a second.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = []
+    for chunk in column.chunks:
+        kind = pa.from_numpy_dtype(dtype)
+        same = chunk if chunk.type == kind else pc.cast(chunk, kind)
+        values = np.frombuffer(same.buffers()[1], dtype=dtype)
+        chunks.append(values[same.offset : same.offset + len(same)])
+    return np.concatenate(chunks) if len(chunks) != 1 else chunks[0]
 
 
 def write_parquet(path: Path, trace: Trace) -> None:

@@ -64,9 +64,7 @@ def test_geneactiv_samples_and_times_match_scikit_digital_health(skdh_io: Any) -
 def _actilife_export(path: Path) -> tuple[datetime, float, np.ndarray]:
     lines = path.read_text().splitlines()
     rate = float(lines[0].split(" at ")[1].split(" Hz")[0])
-    start = datetime.strptime(
-        f"{lines[3].split()[-1]} {lines[2].split()[-1]}", "%m/%d/%Y %H:%M:%S"
-    )
+    start = datetime.strptime(f"{lines[3].split()[-1]} {lines[2].split()[-1]}", "%m/%d/%Y %H:%M:%S")
     header = lines.index("Accelerometer X,Accelerometer Y,Accelerometer Z")
     samples = np.loadtxt(lines[header + 1 :], delimiter=",")
     return start, rate, samples
