@@ -250,7 +250,8 @@ def tables(
     return [build[name]() for name in names]
 
 
-def _cell(value: Cell) -> str:
+def cell_text(value: Cell) -> str:
+    """How a value is written in a CSV cell (empty for None; true and false)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -271,7 +272,7 @@ def write_table(table: Table, path: Path, fmt: str) -> None:
     with path.open("w", newline="") as f:
         out = csv.writer(f, lineterminator="\n")
         out.writerow(table.columns)
-        out.writerows([_cell(v) for v in row] for row in table.rows())
+        out.writerows([cell_text(v) for v in row] for row in table.rows())
 
 
 def activpal_rows(data: WearerData, zone: ZoneInfo) -> list[list[str]]:
