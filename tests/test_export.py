@@ -169,7 +169,8 @@ def test_activpal_rows_are_contiguous_events_with_excel_times(hapt: export.Weare
     assert counts == [round(10 * sum(intervals[:i])) for i in range(len(intervals))]
     assert {r[3] for r in rows[1:]} <= set(export.ACTIVPAL_CODES.values())
     steps = [int(r[4]) for r in rows[1:]]
-    assert steps == sorted(steps) and steps[-1] == sum(
+    assert steps == sorted(steps)
+    assert steps[-1] == sum(
         int(e.values.get("steps", 0)) for e in hapt.events if e.kind is EventKind.POSTURE_BOUT
     )
 

@@ -202,3 +202,109 @@ def export(  # noqa: PLR0917 (typer passes options by name)
         raise fail(f"{err.filename or out}: {err.strerror or err}") from None
     for path in written:
         console.print(f"wrote {escape(str(path))}", highlight=False)
+
+
+subject = typer.Typer(
+    help="A data subject's rights: a copy of everything held about a wearer, or its erasure.",
+    no_args_is_help=True,
+)
+app.add_typer(subject, name="subject")
+
+
+def _confirmed(question: str) -> bool:
+    try:
+        return typer.confirm(question, default=False)
+    except typer.Abort:  # no answer: no terminal, or Ctrl-C
+        return False
+
+
+def _places() -> tuple[Path | None, list[Path]]:
+    return settings().gateway.state_dir, list(settings().privacy.trace_dirs)
+
+
+@subject.command("export")
+def subject_export(
+    wearer: Annotated[str, typer.Option("--wearer", "-w", help="The wearer's pseudonym.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to gather it all in.")],
+    tz: Annotated[str | None, typer.Option(help="Time zone of days; local by default.")] = None,
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
+) -> None:
+    """Gather everything held about one wearer: the daily reports, every export and FHIR,
+    device reports, calibrations, nudge history (among the events) and recorded traces."""
+    from dashboards.influx import InfluxClient, InfluxError
+    from posture import subject as rights
+
+    try:
+        check_id(wearer, what="wearer id")
+        zone = _zone(tz)
+    except ValueError as err:
+        raise fail(str(err), code=2) from None
+    state_dir, trace_dirs = _places()
+    influx = InfluxClient(settings().influx)
+    try:
+        with err_console.status(f"gathering what is held about {escape(wearer)}"):
+            written = rights.export(
+                influx,
+                wearer,
+                out,
+                state_dir=state_dir,
+                trace_dirs=trace_dirs,
+                zone=zone,
+                prolonged_s=settings().analytics.bouts.prolonged_s,
+                interruption_max_s=settings().analytics.bouts.interruption_max_s,
+                now_s=time.time(),
+            )
+    except InfluxError as err:
+        raise fail(str(err)) from None
+    except (OSError, ValueError) as err:
+        raise fail(
+            f"{getattr(err, 'filename', None) or out}: {getattr(err, 'strerror', None) or err}"
+        ) from None
+    finally:
+        influx.close()
+    console.print(f"wrote {len(written)} files into {escape(str(out))}", highlight=False)
+
+
+@subject.command("erase")
+def subject_erase(
+    wearer: Annotated[str, typer.Option("--wearer", "-w", help="The wearer's pseudonym.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
+) -> None:
+    """Erase a wearer from InfluxDB (every measurement), the gateway's state_dir and the
+    recorded traces; then check that nothing remains, and write an audit line (no personal
+    data in it). Backups are not reached: see docs/privacy.md."""
+    from dashboards.influx import InfluxClient, InfluxError
+    from posture import subject as rights
+
+    try:
+        check_id(wearer, what="wearer id")
+    except ValueError as err:
+        raise fail(str(err), code=2) from None
+    state_dir, trace_dirs = _places()
+    influx = InfluxClient(settings().influx)
+    try:
+        found = rights.holdings(influx, wearer, state_dir=state_dir, trace_dirs=trace_dirs)
+        console.print(f"held about {escape(wearer)}: {found.describe()}", highlight=False)
+        if not yes and not _confirmed("erase all of it, for good?"):
+            raise fail("nothing erased (give --yes to erase without a question)", code=1)
+        removed, _after = rights.erase(influx, wearer, state_dir=state_dir, trace_dirs=trace_dirs)
+        receipt = rights.write_audit(settings().privacy.audit_log, removed, now_s=time.time())
+    except InfluxError as err:
+        raise fail(str(err)) from None
+    except rights.ErasureIncomplete as err:
+        raise fail(str(err)) from None
+    except (OSError, ValueError) as err:
+        raise fail(
+            f"{getattr(err, 'filename', None) or ''}: {getattr(err, 'strerror', None) or err}"
+        ) from None
+    finally:
+        influx.close()
+    console.print(f"erased: {removed.describe()}", highlight=False)
+    console.print(
+        f"verified: nothing is held about {escape(wearer)} any more; receipt {receipt} "
+        f"(in {escape(str(settings().privacy.audit_log))})",
+        highlight=False,
+    )
