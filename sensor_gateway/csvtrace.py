@@ -21,10 +21,9 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from .parquettrace import numpy_column
-from .traces import TraceError
+from .parquettrace import arrow_pool, numpy_column
+from .traces import COLUMNS, TraceError
 
-COLUMNS: Final = ("t_s", "ax", "ay", "az")
 MAX_CSV_BYTES: Final = 1 << 30  # 1 GiB: a week at 50 Hz; longer recordings go in Parquet
 MAX_LINE_BYTES: Final = 1 << 20  # 1 MiB; a real trace's lines are tens of bytes
 _HEAD_BYTES: Final = 1 << 16  # what is looked at before parsing
@@ -217,7 +216,7 @@ def _fast(path: Path, header: list[str]) -> Columns | None:
                 pa.py_buffer(piece),
                 read_options=read_options,
                 convert_options=convert_options,
-                memory_pool=_pool(pa),
+                memory_pool=arrow_pool(),
             )
             n = table.num_rows
             if at + n > t.size:  # the first piece, or a guess that fell short
@@ -236,16 +235,6 @@ def _fast(path: Path, header: list[str]) -> Columns | None:
     except (pa.ArrowException, _LongLine):
         return None
     return t[:at], a[:at]  # views: the few spare rows are not worth a copy
-
-
-def _pool(pa: Any) -> Any:
-    """Arrow memory that goes back to the system as soon as it is freed."""
-    try:
-        pool = pa.jemalloc_memory_pool()
-        pa.jemalloc_set_decay_ms(0)
-        return pool
-    except NotImplementedError:
-        return pa.system_memory_pool()
 
 
 def _careful(path: Path, header: list[str]) -> Columns:

@@ -50,24 +50,44 @@ def read_parquet(path: Path) -> tuple[NDArray[np.float64], NDArray[np.float32 | 
         raise TraceError(f"{path}: {meta.num_rows:,} rows, more than {MAX_ROWS:,}; split it")
     if meta.num_rows == 0:
         raise TraceError(f"{path}: no samples")
+    # batch by batch into arrays of the final size: one batch in Arrow's memory at a time
+    t = np.empty(meta.num_rows)
+    a = np.empty((meta.num_rows, 3), dtype=np.float32)
+    at = 0
     try:
-        table = pq.read_table(path, columns=list(COLUMNS))
+        reader = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering holds a row group twice
+        for batch in reader.iter_batches(batch_size=1 << 18, columns=list(COLUMNS)):
+            n = batch.num_rows
+            for k, name in enumerate(COLUMNS):
+                column = batch.column(name)
+                if column.null_count:
+                    row = at + int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
+                    raise TraceError(f"{path} row {row + 1}: {name} is empty (must be a number)")
+                if k == 0:
+                    t[at : at + n] = numpy_column(column, np.float64)
+                else:
+                    a[at : at + n, k - 1] = numpy_column(column, np.float32)
+            at += n
     except (pa.ArrowException, OSError) as err:
         raise TraceError(f"{path}: unreadable Parquet ({str(err).splitlines()[0]})") from None
-    for name in COLUMNS:
-        column = table.column(name)
-        if column.null_count:
-            row = int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
-            raise TraceError(f"{path} row {row + 1}: {name} is empty (must be a number)")
-    t = numpy_column(table.column("t_s"), np.float64)
-    a = np.empty((table.num_rows, 3), dtype=np.float32)
-    for k, name in enumerate(COLUMNS[1:]):
-        a[:, k] = numpy_column(table.column(name), np.float32)
-    return t, a
+    return t[:at], a[:at]
+
+
+def arrow_pool() -> Any:
+    """Arrow memory that goes back to the system as soon as it is freed (the default pool
+    keeps it: a day's trace would stay in memory twice)."""
+    import pyarrow as pa
+
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+    except NotImplementedError:
+        return pa.system_memory_pool()
+    return pool
 
 
 def numpy_column(column: Any, dtype: type[np.floating[Any]]) -> NDArray[Any]:
-    """A pyarrow column of numbers without nulls as one numpy array of `dtype`.
+    """A pyarrow array or column of numbers without nulls as one numpy array of `dtype`.
 
     Its `to_numpy()` would import pandas when pandas is installed: half a second.
     """
@@ -75,7 +95,7 @@ def numpy_column(column: Any, dtype: type[np.floating[Any]]) -> NDArray[Any]:
     import pyarrow.compute as pc
 
     chunks = []
-    for chunk in column.chunks:
+    for chunk in getattr(column, "chunks", [column]):
         kind = pa.from_numpy_dtype(dtype)
         same = chunk if chunk.type == kind else pc.cast(chunk, kind)
         values = np.frombuffer(same.buffers()[1], dtype=dtype)

@@ -259,3 +259,17 @@ def test_a_file_that_is_not_parquet_says_so(tmp_path: Path) -> None:
     path = _write(tmp_path / "t.parquet", "t_s,ax,ay,az\n0,0,0,1\n")
     with pytest.raises(TraceError, match="not a Parquet file"):
         read_trace(path)
+
+
+def test_parquet_in_many_row_groups_and_any_number_type(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 5000
+    t = np.arange(n) / 50.0
+    a = np.random.default_rng(5).normal(size=(n, 3)).round(3)
+    columns = {"label": ["x"] * n, "az": a[:, 2], "t_s": t, "ax": a[:, 0], "ay": a[:, 1]}
+    pq.write_table(pa.table(columns), tmp_path / "t.parquet", row_group_size=777)
+    trace, _ = read_trace(tmp_path / "t.parquet")
+    np.testing.assert_array_equal(trace.t_s, t)
+    np.testing.assert_array_equal(trace.accel_g, a.astype(np.float32))
