@@ -118,3 +118,19 @@ def test_a_missing_reader_names_the_extra_to_install(
     monkeypatch.setitem(sys.modules, "pygt3x.reader", None)
     with pytest.raises(TraceError, match=r"GPL-3.0.*posture-monitor\[actigraph-legacy\]"):
         read_trace(FILES / "neo.gt3x")
+
+
+@pytest.mark.parametrize("name", ["neo.gt3x", "ax6_sample.cwa"])
+def test_posture_analyze_reads_device_files_quietly(name: str) -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "posture.cli", "analyze", str(FILES / name)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Sitting" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert "WARNING" not in result.stderr  # the readers' own log lines stay out of the way
