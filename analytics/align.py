@@ -24,10 +24,12 @@ def _grid(blocks: Iterable[EpochBlock], start: float, until: float) -> np.ndarra
     seen = np.unique(np.concatenate([b.t_s for b in blocks]))
     seen = seen[(seen >= start) & (seen < until)]
     edges = np.concatenate(([start], seen, [until]))
-    grid = np.arange(start, until)
-    for i in np.flatnonzero(np.diff(edges) > MAX_GAP_S):
-        grid = grid[(grid <= edges[i]) | (grid >= edges[i + 1])]
-    return grid
+    wide = np.flatnonzero(np.diff(edges) > MAX_GAP_S)
+    # the stretches between the long gaps, each built on its own (a gap of years costs nothing)
+    firsts = np.concatenate(([0.0], np.ceil(edges[wide + 1] - start)))
+    lasts = np.concatenate((np.floor(edges[wide] - start), [np.ceil(until - start) - 1.0]))
+    parts = [start + np.arange(a, b + 1.0) for a, b in zip(firsts, lasts, strict=True) if b >= a]
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _dense(block: EpochBlock, grid: np.ndarray) -> EpochBlock:

@@ -58,10 +58,15 @@ class BoutRules:
 
     break_min_s: float = 60.0  # upright this long ends a sitting bout
     prolonged_s: float = 30 * 60.0  # sitting bouts this long are prolonged
+    # research exports' bout table: another posture for up to this long does not end a bout
+    # (as in the harmonised thigh-sensor pipelines)
+    interruption_max_s: float = 20.0
 
     def __post_init__(self) -> None:
         _positive("break_min_s", self.break_min_s)
         _positive("prolonged_s", self.prolonged_s)
+        if self.interruption_max_s < 0:
+            raise ValueError(f"interruption_max_s must be 0 or more, got {self.interruption_max_s}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,7 +56,7 @@ class SampleBatch:
     seq: int  # packet counter; a jump means lost packets
     t0: float  # seconds, time of accel_g[0]
     rate_hz: float
-    accel_g: NDArray[np.float64]  # shape (n, 3), in g
+    accel_g: NDArray[np.floating[Any]]  # shape (n, 3), in g
 
     def __post_init__(self) -> None:
         if self.accel_g.ndim != 2 or self.accel_g.shape[1] != 3:
@@ -199,7 +199,7 @@ class Trace:
     """A recording from one sensor: uniformly sampled, possibly with gaps."""
 
     t_s: NDArray[np.float64]  # (n,) sample times, increasing
-    accel_g: NDArray[np.float64]  # (n, 3)
+    accel_g: NDArray[np.floating[Any]]  # (n, 3); 32 bits hold any sensor's samples
     rate_hz: float
     source: str = ""  # where it came from, for messages
 

@@ -163,6 +163,15 @@ class GatewaySettings(_Section):
         return check_id(value, what="gateway id")
 
 
+class PrivacySettings(_Section):
+    """Data subjects' access and erasure (`posture subject`): where else wearer data live."""
+
+    # directories of recorded traces: files named <wearer>.*, <wearer>_*, <wearer>-*, or any
+    # file under a sub-directory named <wearer>, belong to that wearer
+    trace_dirs: list[Path] = Field(default_factory=list)
+    audit_log: Path = Path("posture-erasure-audit.log")  # one line per erasure, no personal data
+
+
 class HomeAssistantSettings(_Section):
     """Home Assistant MQTT discovery of each wearer's posture, sitting time and battery."""
 
@@ -190,6 +199,7 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = GatewaySettings()
     analytics: AnalyticsParams = AnalyticsParams()
     home_assistant: HomeAssistantSettings = HomeAssistantSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     def recorder_mqtt(self) -> MqttSettings:
         """The `[mqtt]` settings with the recorder's own credentials, if it has any."""

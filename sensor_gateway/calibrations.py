@@ -72,3 +72,34 @@ def save(state_dir: Path, calibrations: Mapping[str, Mapping[Placement, Calibrat
     tmp = state_dir / f".{FILE_NAME}.tmp"
     tmp.write_text(json.dumps(data, indent=1))
     tmp.replace(state_dir / FILE_NAME)
+
+
+def held(state_dir: Path, wearer_id: str) -> dict[str, Any] | None:
+    """The wearer's saved calibrations as stored (None if there are none)."""
+    path = state_dir / FILE_NAME
+    if not path.exists():
+        return None
+    raw = json.loads(path.read_text())
+    entry = raw.get(wearer_id) if isinstance(raw, dict) else None
+    return entry if isinstance(entry, dict) else None
+
+
+def forget(state_dir: Path, wearer_id: str) -> bool:
+    """Remove the wearer's calibrations, keeping everyone else's as they were (atomically).
+
+    Returns whether there were any. Raises `OSError` or `ValueError` for a file that cannot
+    be read or is not a calibrations file: an erasure must not pass over it silently.
+    """
+    path = state_dir / FILE_NAME
+    if not path.exists():
+        return False
+    raw = json.loads(path.read_text())
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path} is not a calibrations file")
+    if wearer_id not in raw:
+        return False
+    del raw[wearer_id]
+    tmp = state_dir / f".{FILE_NAME}.tmp"
+    tmp.write_text(json.dumps(raw, indent=1))
+    tmp.replace(path)
+    return True

@@ -1,35 +1,58 @@
-"""Recorded traces in CSV form: `t_s, ax, ay, az` in g (extra columns are ignored).
+"""Recorded traces: CSV or Parquet files with the columns `t_s, ax, ay, az` (seconds, and
+acceleration in g; other columns are ignored), and research devices' own files (Axivity `.cwa`,
+GENEActiv `.bin`, ActiGraph `.gt3x`).
 
-Reading validates everything (columns, numbers, finite values, time order) and reports the first
-problem as a `TraceError` naming the file and line. Sampling jitter is resampled onto a uniform
-grid; gaps longer than `MAX_BRIDGE_S` are kept as gaps, never filled with invented samples.
+Reading validates everything and reports the first problem as a `TraceError`: one line naming
+the file and, where there is one, the line (CSV), row (Parquet) or sample (device file). What is
+refused, and the limits (docs/traces.md lists them for users):
+
+- anything but a regular file (a directory, a device, a FIFO), and CSV files over
+  `csvtrace.MAX_CSV_BYTES`, before anything is read; binary, UTF-16 and other non-UTF-8 text;
+- a missing column, text in a number, NaN or infinity, time going backwards or standing still;
+- accelerations beyond any accelerometer's range (|a| > `MAX_ACCEL_G`), times outside
+  `TIME_RANGE_S` (seconds from the recording's start, or unix seconds up to 2100), sample rates
+  outside `RATE_RANGE_HZ`.
+
+Sampling jitter is resampled onto a uniform grid; gaps longer than `MAX_BRIDGE_S` are kept as
+gaps, never filled with invented samples.
 """
 
 from __future__ import annotations
 
-import csv
-import re
-import warnings
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 
 from analytics.records import Trace
 
-COLUMNS = ("t_s", "ax", "ay", "az")
-MAX_BRIDGE_S = 1.0  # shorter holes are interpolated over, longer ones stay gaps
-JITTER_TOLERANCE = 0.05  # sample intervals within 5 % of nominal are taken as regular
-_NUMPY_ROW = re.compile(r"at row (\d+), column (\d+)")
+COLUMNS: Final = ("t_s", "ax", "ay", "az")
+MAX_BRIDGE_S: Final = 1.0  # shorter holes are interpolated over, longer ones stay gaps
+JITTER_TOLERANCE: Final = 0.05  # sample intervals within 5 % of nominal are taken as regular
+MAX_ACCEL_G: Final = 64.0  # beyond the range of any body-worn accelerometer (+-16 g is usual)
+TIME_RANGE_S: Final = (0.0, 4_102_444_800.0)  # up to 2100-01-01 in unix seconds
+RATE_RANGE_HZ: Final = (1.0, 5000.0)
+MAX_GROWTH: Final = 4  # resampling may not make more than this many times the samples read
+PARQUET_SUFFIXES: Final = (".parquet", ".pq")
+DEVICE_SUFFIXES: Final = (".cwa", ".bin", ".gt3x")  # Axivity, GENEActiv, ActiGraph
 
 
 class TraceError(ValueError):
     """A trace file that cannot be used, with the reason and where."""
 
 
+Where = Callable[[int], str]  # a sample's index -> where it is in the file ("line 12")
+
+
 def _nominal_rate(dt: NDArray[np.float64]) -> float:
-    """The sample rate from the median interval, snapped to a round number within 1 %."""
-    rate = 1.0 / float(np.median(dt))
+    """The sample rate from the median interval, snapped to a round number within 1 %.
+
+    Reorders `dt` (no copy of a day's intervals is made)."""
+    rate = 1.0 / float(np.median(dt, overwrite_input=True))
     for step in (10.0, 1.0, 0.1):
         snapped = round(rate / step) * step
         if snapped and abs(snapped - rate) / rate < 0.01:
@@ -37,88 +60,111 @@ def _nominal_rate(dt: NDArray[np.float64]) -> float:
     return rate
 
 
-def _header(path: Path) -> list[str]:
-    with path.open(newline="") as f:
-        try:
-            first = next(csv.reader(f))
-        except StopIteration:
-            raise TraceError(f"{path}: empty file") from None
-    header = [h.strip() for h in first]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
+def _check(path: Path, t: NDArray[np.float64], a: NDArray[np.floating], where: Where) -> None:
+    """Finite values, accelerations and times within range (their order: `_timing`)."""
+    if t.size == 0:
+        raise TraceError(f"{path}: no samples")
+    # min and max first (no temporaries: a day at 50 Hz is 4 million rows); find the row after
+    lo_t, hi_t, lo_a, hi_a = (float(f(x)) for x in (t, a) for f in (np.min, np.max))
+    if not np.isfinite([lo_t, hi_t, lo_a, hi_a]).all():  # NaN and infinity show in min or max
+        for name, column in zip(COLUMNS, (t, a[:, 0], a[:, 1], a[:, 2]), strict=True):
+            finite = np.isfinite(column)
+            if not finite.all():
+                i = int(np.argmin(finite))
+                raise TraceError(f"{path} {where(i)}: {name} is {column[i]} (must be finite)")
+    if max(-lo_a, hi_a) > MAX_ACCEL_G:
+        i, k = (int(v) for v in np.argwhere(np.abs(a) > MAX_ACCEL_G)[0])
         raise TraceError(
-            f"{path}: missing column(s) {', '.join(missing)} (needs {', '.join(COLUMNS)}; "
-            f"header has {', '.join(header) or 'nothing'})"
+            f"{path} {where(i)}: {COLUMNS[k + 1]} is {float(a[i, k]):g} g, beyond any "
+            f"accelerometer's range (+-{MAX_ACCEL_G:g} g): are the units g?"
         )
-    return header
-
-
-def _load(path: Path, header: list[str]) -> NDArray[np.float64]:
-    cols = [header.index(c) for c in COLUMNS]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": checked below
-            data = np.loadtxt(
-                path, delimiter=",", skiprows=1, usecols=cols, dtype=np.float64, ndmin=2
-            )
-    except ValueError as err:
-        match = _NUMPY_ROW.search(str(err))
-        if match is None:
-            raise TraceError(f"{path}: {str(err).splitlines()[0]}") from None
-        row, col = int(match[1]), int(match[2])  # data row from 0, file column from 1
-        line = row + 2
-        bad = str(err).split("'")[1] if "'" in str(err) else "?"
-        name = header[col - 1] if 0 < col <= len(header) else f"column {col}"
-        raise TraceError(f"{path} line {line}: {name} is not a number: {bad!r}") from None
-    if data.shape[0] == 0:
-        raise TraceError(f"{path}: no samples after the header")
-    return data
-
-
-def _check(path: Path, data: NDArray[np.float64]) -> None:
-    finite = np.isfinite(data)
-    if not finite.all():
-        row, col = np.argwhere(~finite)[0]
+    lo, hi = TIME_RANGE_S
+    if lo_t < lo or hi_t > hi:
+        i = int(np.argmax((t < lo) | (t > hi)))
         raise TraceError(
-            f"{path} line {row + 2}: {COLUMNS[col]} is {data[row, col]} (must be finite)"
+            f"{path} {where(i)}: t_s is {t[i]:g}, outside {lo:g} to {hi:.0f} (seconds from "
+            "the recording's start, or unix seconds up to 2100)"
         )
-    dt = np.diff(data[:, 0])
-    if (dt <= 0).any():
+
+
+@dataclass(frozen=True, slots=True)
+class _Timing:
+    rate_hz: float
+    gaps: NDArray[np.intp]  # indexes of the samples that start a new segment
+    jitter: float  # largest deviation of an interval from the period, as a fraction of it
+
+
+def _timing(path: Path, t: NDArray[np.float64], where: Where) -> _Timing:
+    """The sample rate, gaps and jitter of times that must increase (checked here)."""
+    if t.size < 2:
+        raise TraceError(f"{path}: a trace needs at least two samples")
+    dt = np.diff(t)
+    if float(np.min(dt)) <= 0:
         i = int(np.argmax(dt <= 0))
         raise TraceError(
-            f"{path} line {i + 3}: time goes {'backwards' if dt[i] < 0 else 'nowhere'} "
-            f"(t_s {data[i + 1, 0]:g} after {data[i, 0]:g})"
+            f"{path} {where(i + 1)}: time goes {'backwards' if dt[i] < 0 else 'nowhere'} "
+            f"(t_s {t[i + 1]:g} after {t[i]:g})"
         )
-    if data.shape[0] < 2:
-        raise TraceError(f"{path}: a trace needs at least two samples")
+    gaps = np.flatnonzero(dt > MAX_BRIDGE_S) + 1
+    short = dt if gaps.size == 0 else dt[dt <= MAX_BRIDGE_S]
+    lo, hi = (float(np.min(short)), float(np.max(short))) if short.size else (1.0, 1.0)
+    rate = _nominal_rate(dt)  # reorders dt: nothing reads it after this
+    rate_lo, rate_hi = RATE_RANGE_HZ
+    if not rate_lo <= rate <= rate_hi:
+        raise TraceError(
+            f"{path}: a sample rate of {rate:g} Hz (from the median interval) is outside "
+            f"{rate_lo:g} to {rate_hi:g} Hz"
+        )
+    jitter = max(hi - 1.0 / rate, 1.0 / rate - lo) * rate if short.size else 0.0
+    return _Timing(rate, gaps, jitter)
 
 
 def _regularise(
-    t: NDArray[np.float64], a: NDArray[np.float64], rate: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
+    path: Path, t: NDArray[np.float64], a: NDArray[np.floating], timing: _Timing
+) -> tuple[NDArray[np.float64], NDArray[np.floating], list[str]]:
     """Samples on the grid t0 + i / rate, segment by segment between gaps."""
+    rate, gaps, jitter = timing.rate_hz, timing.gaps, timing.jitter
     period = 1.0 / rate
-    dt = np.diff(t)
-    gaps = np.flatnonzero(dt > MAX_BRIDGE_S) + 1
     bounds = np.concatenate(([0], gaps, [t.size]))
+    span = t[bounds[1:] - 1] - t[bounds[:-1]]  # a thousandth of a sample: rounding of unix times
+    counts = np.floor(span * rate + 1e-3).astype(np.int64) + 1
+    if counts.sum() > MAX_GROWTH * t.size + 1000:
+        raise TraceError(
+            f"{path}: irregular sampling: {t.size:,} samples would become "
+            f"{int(counts.sum()):,} on a {rate:g} Hz grid"
+        )
     notes = []
     if gaps.size:
         notes.append(f"{gaps.size} gap(s) longer than {MAX_BRIDGE_S:g} s kept as gaps")
-    jitter = float(np.max(np.abs(dt[dt <= MAX_BRIDGE_S] - period)) / period) if dt.size else 0.0
     if jitter > JITTER_TOLERANCE:
         notes.append(
             f"irregular sampling (jitter up to {jitter:.0%}) resampled onto a {rate:g} Hz grid"
         )
+    if gaps.size == 0 and counts[0] == t.size and jitter <= JITTER_TOLERANCE:
+        grid = np.arange(t.size, dtype=np.float64)  # in place: a day is 4 million samples
+        grid *= period
+        grid += t[0]
+        return grid, a, notes  # the samples themselves are not copied
     t_out, a_out = [], []
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+    for lo, hi, n in zip(bounds[:-1].tolist(), bounds[1:].tolist(), counts.tolist(), strict=True):
         ts, seg = t[lo:hi], a[lo:hi]
-        n = int(np.floor((ts[-1] - ts[0]) * rate + 1e-6)) + 1
         grid = ts[0] + np.arange(n) * period
         if jitter > JITTER_TOLERANCE or n != ts.size:  # jitter, or short holes to bridge
             seg = np.column_stack([np.interp(grid, ts, seg[:, k]) for k in range(3)])
         t_out.append(grid)
-        a_out.append(seg)
+        a_out.append(seg.astype(a.dtype, copy=False))
     return np.concatenate(t_out), np.concatenate(a_out), notes
+
+
+def _regular_file(path: Path) -> None:
+    """Raises `TraceError` unless `path` is a regular file (`OSError` if it cannot be looked at)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise TraceError(f"{path}: no such file") from None
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
+        raise TraceError(f"{path}: not a regular file ({kind})")
 
 
 def read_trace(path: Path | str) -> tuple[Trace, list[str]]:
@@ -127,22 +173,42 @@ def read_trace(path: Path | str) -> tuple[Trace, list[str]]:
     Raises `TraceError` for a file that cannot be used, `OSError` for one that cannot be read.
     """
     path = Path(path)
-    if not path.is_file():
-        raise TraceError(f"{path}: no such file")
-    header = _header(path)
-    data = _load(path, header)
-    _check(path, data)
-    t, a = data[:, 0], data[:, 1:4]
-    rate = _nominal_rate(np.diff(t))
-    t, a, notes = _regularise(t, a, rate)
-    return Trace(t_s=t, accel_g=a, rate_hz=rate, source=str(path)), notes
+    _regular_file(path)
+    suffix = path.suffix.lower()
+    notes: list[str] = []
+    where: Where
+    if suffix in PARQUET_SUFFIXES:
+        from .parquettrace import read_parquet
+
+        t, a = read_parquet(path)
+        where = lambda i: f"row {i + 1}"  # noqa: E731
+    elif suffix in DEVICE_SUFFIXES:
+        from .devicefiles import read_device
+
+        t, a, notes = read_device(path)
+        where = lambda i: f"sample {i + 1}"  # noqa: E731
+    else:
+        from .csvtrace import line_of_row, read_csv
+
+        t, a = read_csv(path)
+        where = lambda i: f"line {line_of_row(path, i)}"  # noqa: E731
+    _check(path, t, a, where)
+    timing = _timing(path, t, where)
+    t, a, more = _regularise(path, t, a, timing)
+    return Trace(t_s=t, accel_g=a, rate_hz=timing.rate_hz, source=str(path)), notes + more
 
 
 def write_trace(path: Path | str, trace: Trace) -> None:
-    """Write `trace` in the CSV form that `read_trace` reads."""
+    """Write `trace` in the form `read_trace` reads: Parquet for `.parquet`, else CSV."""
+    path = Path(path)
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        from .parquettrace import write_parquet
+
+        write_parquet(path, trace)
+        return
     data = np.column_stack((trace.t_s, trace.accel_g))
     np.savetxt(
-        Path(path),
+        path,
         data,
         fmt=("%.3f", "%.4f", "%.4f", "%.4f"),
         delimiter=",",

@@ -65,6 +65,28 @@ def test_bad_trace_is_one_line_and_exit_1(tmp_path: Path, content: str, text: st
     _one_line_error(posture("analyze", str(trace)), 1, text)
 
 
+@pytest.mark.parametrize(
+    ("content", "text"),
+    [
+        ("t_s,ax,ay,az\n0,0,0,1\n0.02,0,0,1\n".encode("utf-16"), "is UTF-16 text"),
+        (b"\x00" * 4096, "is binary"),
+        (b"t_s,ax,ay,az\n0,0,0,1\n1e300,0,0,1\n", "line 3: t_s is 1e+300, outside"),
+        (b"t_s,ax,ay,az\n0,0,0,1\n0.02,1e30,0,1\n", "line 3: ax is 1e+30 g, beyond"),
+    ],
+    ids=["utf-16", "zeros", "absurd-time", "absurd-acceleration"],
+)
+def test_hostile_trace_files_are_one_line_and_exit_1(
+    tmp_path: Path, content: bytes, text: str
+) -> None:
+    trace = tmp_path / "bad.csv"
+    trace.write_bytes(content)
+    _one_line_error(posture("analyze", str(trace)), 1, text)
+
+
+def test_a_device_is_not_a_regular_file() -> None:
+    _one_line_error(posture("analyze", "/dev/zero"), 1, "/dev/zero: not a regular file")
+
+
 def test_config_value_of_the_wrong_type_is_exit_2(tmp_path: Path) -> None:
     config = tmp_path / "p.toml"
     config.write_text('[mqtt]\nport = "high"\n')

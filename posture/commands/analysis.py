@@ -13,10 +13,15 @@ from analytics.contract import check_id
 from analytics.records import Placement
 from posture.app import ConfigOption, VerboseOption, app, console, err_console, fail, settings
 
+TRACE_HELP = (
+    "A recording: CSV or Parquet with columns t_s, ax, ay, az (g), or a device's own file "
+    "(Axivity .cwa, GENEActiv .bin, ActiGraph .gt3x)."
+)
+
 
 @app.command()
 def analyze(
-    trace: Annotated[Path, typer.Argument(help="Trace CSV with columns t_s, ax, ay, az (g).")],
+    trace: Annotated[Path, typer.Argument(help=TRACE_HELP)],
     *,
     placement: Annotated[
         Placement, typer.Option(help="Where the sensor of TRACE was worn.")
@@ -73,9 +78,7 @@ def analyze(
 
 @app.command()
 def report(  # noqa: PLR0917 (typer passes options by name)
-    trace: Annotated[
-        Path | None, typer.Argument(help="Trace CSV to analyse offline (t_s, ax, ay, az in g).")
-    ] = None,
+    trace: Annotated[Path | None, typer.Argument(help=TRACE_HELP)] = None,
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Where to write the HTML report.")
     ] = Path("report.html"),

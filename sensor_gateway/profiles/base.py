@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -116,7 +117,7 @@ class Layout:
             raise DecodeError("non-finite value", payload)
         return Decoded(accel_g=accel)
 
-    def encode(self, accel_g: NDArray[np.float64]) -> bytes:
+    def encode(self, accel_g: NDArray[np.floating[Any]]) -> bytes:
         """Frames carrying `accel_g` (n, 3), n a multiple of `samples` (other values zero)."""
         n = accel_g.shape[0]
         if n % self.samples:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -125,7 +126,7 @@ class Decoder:
         return Decoded(accel_g=accel, device_time_s=EPOCH_2000_UNIX_S + timestamp_ns / 1e9)
 
 
-def encode_raw(accel_g: NDArray[np.float64], *, device_time_s: float) -> bytes:
+def encode_raw(accel_g: NDArray[np.floating[Any]], *, device_time_s: float) -> bytes:
     """A raw type 1 frame (16-bit milli-g) whose last sample was taken at `device_time_s`."""
     mg = np.clip(np.rint(np.asarray(accel_g) * 1000.0), -32768, 32767).astype("<i2")
     timestamp_ns = max(0, round((device_time_s - EPOCH_2000_UNIX_S) * 1e9))

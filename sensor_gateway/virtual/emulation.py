@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +26,7 @@ from sensor_gateway.profiles import (
     witmotion,
 )
 
-Encoder = Callable[[NDArray[np.float64], float], bytes]  # samples (n, 3), device time of last
+Encoder = Callable[[NDArray[np.floating[Any]], float], bytes]  # samples (n, 3), device time of last
 
 
 @dataclass(frozen=True, slots=True)
