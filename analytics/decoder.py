@@ -50,6 +50,7 @@ class Decided:
     inclination_deg: F64
     flexion_deg: F64
     lateral_deg: F64
+    slouch_deg: F64
 
 
 @dataclass(slots=True)
@@ -81,7 +82,13 @@ class PostureDecoder:
         self.params = params
         given = calibrations or {}
         self.references = {
-            p: UprightReference(p, params.calibration, initial=given.get(p)) for p in placements
+            p: UprightReference(
+                p,
+                params.calibration,
+                initial=given.get(p),
+                declared=params.mounting.axes(p),
+            )
+            for p in placements
         }
         self.thigh_mode = Placement.THIGH in placements
         self._decider = self.references[Placement.THIGH if self.thigh_mode else Placement.TRUNK]
@@ -89,7 +96,7 @@ class PostureDecoder:
         self._held: Segmented | None = None
         self._base = 0  # absolute index of the first held second
         self._posture = np.zeros(0, dtype=np.int8)
-        self._angles = np.zeros((0, 3))
+        self._angles = np.zeros((0, 4))
         self._decided = 0  # held seconds decided (always a prefix)
         self._pieces: list[_Piece] = []  # complete state-bearing pieces not yet decided
         self._open: _Piece | None = None
@@ -112,7 +119,7 @@ class PostureDecoder:
             first = self._base + len(self._posture)
             self._held = seg if self._held is None else Segmented.concat([self._held, seg])
             self._posture = np.concatenate((self._posture, np.full(len(seg), UNDECIDED)))
-            self._angles = np.concatenate((self._angles, np.full((len(seg), 3), np.nan)))
+            self._angles = np.concatenate((self._angles, np.full((len(seg), 4), np.nan)))
             self._process(first, first + len(seg))
         if final:
             self._end_piece()
@@ -437,15 +444,22 @@ class PostureDecoder:
         self._last = None if last == _UNKNOWN else last
 
     def _trunk_angles(self, rows: slice) -> F64:
-        """(k, 3) inclination, flexion and lateral tilt of held seconds, with today's reference."""
+        """(k, 4) inclination, flexion, lateral bend and slouch of held seconds (today's reference).
+
+        The slouch deviation is the trunk's angle from upright in any direction, except that
+        leaning back counts only while the trunk is not resting still (against a backrest).
+        """
         seg, ref = self._held, self._trunk
         assert seg is not None
         if ref is None:
-            return np.full((rows.stop - rows.start, 3), np.nan)
+            return np.full((rows.stop - rows.start, 4), np.nan)
         incl, flex, lateral = ref.angles(seg.blocks[Placement.TRUNK].mean_g[rows])
-        if ref.forward is not None and not ref.manual:
+        if ref.forward is None:
+            return np.stack((incl, flex, lateral, incl), axis=1)
+        if not ref.manual:
             flex = flex + self.params.thresholds.calibration_offset_deg
-        return np.stack((incl, flex, lateral), axis=1)
+        sagittal = np.where(seg.still[rows], np.maximum(flex, 0.0), np.abs(flex))
+        return np.stack((incl, flex, lateral, np.hypot(sagittal, lateral)), axis=1)
 
     def _release(self) -> Decided | None:
         if self._held is None or self._decided == 0:
@@ -457,6 +471,7 @@ class PostureDecoder:
             inclination_deg=self._angles[:n, 0],
             flexion_deg=self._angles[:n, 1],
             lateral_deg=self._angles[:n, 2],
+            slouch_deg=self._angles[:n, 3],
         )
         self._held = self._held.take(slice(n, None))
         self._posture, self._angles = self._posture[n:], self._angles[n:]

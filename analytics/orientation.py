@@ -34,7 +34,7 @@ class Calibration:
 
     t_s: float
     up: F64  # (3,) unit vector in the sensor frame
-    source: str  # "walking", "manual", "rewear" (put back differently) or "restored"
+    source: str  # "walking", "manual", "rewear" (put back differently), "restored" or "declared"
     placement: Placement = Placement.TRUNK
     forward: F64 | None = None  # (3,) unit vector perpendicular to up, if known
 
@@ -73,7 +73,10 @@ class UprightReference:
         rules: CalibrationRules,
         *,
         initial: Calibration | None = None,
+        declared: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None,
     ) -> None:
+        """`declared`: the (up, out) axes of a declared mount (analytics/params.py), which fix
+        the reference for good; `initial`: a reference to start from otherwise."""
         self.placement = placement
         self.rules = rules
         self._walking = np.zeros((0, 3))  # unit gravity of recent walking seconds
@@ -85,6 +88,14 @@ class UprightReference:
         self.manual = False  # the reference was set by hand: walking does not move it
         self.stale = False  # the sensor may have been put back differently
         self._stale_up: F64 | None = None
+        self.declared = declared is not None  # fixed by configuration: never stale, never moved
+        if declared is not None:
+            up, out = (np.asarray(v, dtype=np.float64) for v in declared)
+            # on the thigh "out" is forward; on the trunk the declared second axis is forward
+            initial = Calibration(
+                t_s=0.0, up=up, source="declared", placement=placement, forward=out
+            )
+            self.manual = True
         if initial is not None:
             self.up = unit(np.asarray(initial.up, dtype=np.float64))
             if initial.forward is not None:
@@ -107,6 +118,7 @@ class UprightReference:
 
     def set_manual(self, t_s: float, gravity: F64) -> Calibration:
         """Take the mean gravity `gravity` (sensor frame) as upright from `t_s` on."""
+        self.declared = False
         self.up = unit(np.asarray(gravity, dtype=np.float64))
         if self.forward is not None:
             self.forward = _perpendicular(self.forward, self.up)
@@ -115,7 +127,7 @@ class UprightReference:
 
     def go_stale(self) -> None:
         """The sensor may have been taken off: the next walking confirms or replaces `up`."""
-        if self.up is None or self.stale:
+        if self.up is None or self.stale or self.declared:
             return
         self.stale, self._stale_up = True, self.up
         self._walking = np.zeros((0, 3))

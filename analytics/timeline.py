@@ -30,6 +30,7 @@ class Timeline:
     slouched: NDArray[np.bool_]  # (k,) inside a slouch episode
     lateral_deg: F64  # (k,) sideways trunk tilt from upright (right positive); NaN when unknown
     steps: NDArray[np.int64]  # (k,) steps counted while walking
+    slouch_deg: F64  # (k,) deviation the slouch detector thresholds (analytics/slouch.py)
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -57,6 +58,7 @@ class Timeline:
             slouched=np.zeros(0, dtype=bool),
             lateral_deg=z,
             steps=np.zeros(0, dtype=np.int64),
+            slouch_deg=z,
         )
 
     @staticmethod

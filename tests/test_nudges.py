@@ -43,6 +43,7 @@ def timeline(
         slouched=slouched,
         lateral_deg=nan,
         steps=np.zeros(k, dtype=np.int64),
+        slouch_deg=nan,
     )
 
 
