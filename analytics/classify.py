@@ -70,4 +70,5 @@ def _timeline(d: Decided) -> Timeline:
         lateral_deg=d.lateral_deg,
         steps=d.seg.steps,
         slouch_deg=d.slouch_deg,
+        mean_var_g2=main.mean_var_g2,
     )

@@ -39,6 +39,8 @@ _SITTING, _STANDING = CODE[Posture.SITTING], CODE[Posture.STANDING]
 _UPRIGHT = (_STANDING, _WALKING)
 CAL_SKIP_S = 3  # a walk's first seconds (getting going) do not teach the upright ...
 CAL_MIN_S = 8  # ... and only walks at least this long do
+REST_S = 10  # a trunk leaning back is resting against a backrest when at least ...
+REST_FRACTION = 0.8  # ... this share of the last REST_S seconds was still
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -97,6 +99,7 @@ class PostureDecoder:
         self._base = 0  # absolute index of the first held second
         self._posture = np.zeros(0, dtype=np.int8)
         self._angles = np.zeros((0, 4))
+        self._still_tail = np.zeros(0, dtype=np.int64)  # the last seconds' stillness (slouch)
         self._decided = 0  # held seconds decided (always a prefix)
         self._pieces: list[_Piece] = []  # complete state-bearing pieces not yet decided
         self._open: _Piece | None = None
@@ -447,18 +450,24 @@ class PostureDecoder:
         """(k, 4) inclination, flexion, lateral bend and slouch of held seconds (today's reference).
 
         The slouch deviation is the trunk's angle from upright in any direction, except that
-        leaning back counts only while the trunk is not resting still (against a backrest).
+        leaning back counts only while the trunk is not resting (against a backrest): at least
+        `REST_FRACTION` of the last `REST_S` seconds still.
         """
         seg, ref = self._held, self._trunk
         assert seg is not None
+        k = rows.stop - rows.start
+        still = np.concatenate((self._still_tail, seg.still[rows].astype(np.int64)))
+        self._still_tail = still[-(REST_S - 1) :]
+        padded = np.concatenate((np.zeros(REST_S, dtype=np.int64), np.cumsum(still)))
+        resting = (padded[REST_S:] - padded[:-REST_S])[-k:] >= REST_FRACTION * REST_S
         if ref is None:
-            return np.full((rows.stop - rows.start, 4), np.nan)
+            return np.full((k, 4), np.nan)
         incl, flex, lateral = ref.angles(seg.blocks[Placement.TRUNK].mean_g[rows])
         if ref.forward is None:
             return np.stack((incl, flex, lateral, incl), axis=1)
         if not ref.manual:
             flex = flex + self.params.thresholds.calibration_offset_deg
-        sagittal = np.where(seg.still[rows], np.maximum(flex, 0.0), np.abs(flex))
+        sagittal = np.where(resting, np.maximum(flex, 0.0), np.abs(flex))
         return np.stack((incl, flex, lateral, np.hypot(sagittal, lateral)), axis=1)
 
     def _release(self) -> Decided | None:

@@ -36,6 +36,7 @@ class Thresholds:
     still_sd_g: float = 0.013  # per-axis SD below which a second is still (GGIR: 13 mg)
     still_range_g: float = 0.050  # range of the still period on 2+ axes (GGIR: 50 mg)
     not_worn_min_s: float = 20 * 60  # stillness this long is not-worn, back-dated to its start
+    breathing_ratio: float = 1.4  # ... unless a trunk sensor shows breathing (analytics/notworn.py)
     min_bout_s: dict[Posture, int] = field(default_factory=_default_min_bout_s)
     calibration_offset_deg: float = 6.0  # ActiMotus: walking median minus 6 deg
 
@@ -48,6 +49,7 @@ class Thresholds:
             _positive(name, getattr(self, name))
         _positive("still_range_g", self.still_range_g)
         _positive("not_worn_min_s", self.not_worn_min_s)
+        _positive("breathing_ratio", self.breathing_ratio)
         for posture, seconds in self.min_bout_s.items():
             if seconds < 0:
                 raise ValueError(f"min_bout_s.{posture} must be >= 0, got {seconds}")

@@ -31,6 +31,7 @@ class Timeline:
     lateral_deg: F64  # (k,) sideways trunk tilt from upright (right positive); NaN when unknown
     steps: NDArray[np.int64]  # (k,) steps counted while walking
     slouch_deg: F64  # (k,) deviation the slouch detector thresholds (analytics/slouch.py)
+    mean_var_g2: F64  # (k,) sampling variance of gravity_g (analytics/epochs.py), for breathing
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -59,6 +60,7 @@ class Timeline:
             lateral_deg=z,
             steps=np.zeros(0, dtype=np.int64),
             slouch_deg=z,
+            mean_var_g2=z,
         )
 
     @staticmethod

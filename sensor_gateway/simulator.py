@@ -33,6 +33,7 @@ class Activity:
     duration_s: float
     slouch_deg: float = 0.0  # forward flexion reached at the end of a sitting stretch
     lateral_deg: float = 0.0  # sideways bend reached at the end of a sitting stretch (right +)
+    sway_deg: float = 0.0  # postural sway of a trunk held without support (1 sigma, about 1 Hz)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,9 @@ def _segment(
         drift = np.clip(rel / max(activity.duration_s * 0.6, 1.0), 0, 1)  # slow slouch
         flexion = 4.0 + (activity.slouch_deg - 4.0) * drift
         lateral = lateral + activity.lateral_deg * drift
+        if activity.sway_deg:
+            flexion += _smooth_noise(rng, n, rate_hz, tau_s=0.3, sd=activity.sway_deg)
+            lateral += _smooth_noise(rng, n, rate_hz, tau_s=0.3, sd=activity.sway_deg)
         flexion += _smooth_noise(rng, n, rate_hz, tau_s=30.0, sd=2.5)  # micro-movements
         flexion += 0.4 * np.sin(2 * np.pi * 0.25 * rel + rng.uniform(0, 6.3))  # breathing
         # now and then a reach or a turn: a few degrees for a few seconds

@@ -44,6 +44,7 @@ def timeline(
         lateral_deg=nan,
         steps=np.zeros(k, dtype=np.int64),
         slouch_deg=nan,
+        mean_var_g2=nan,
     )
 
 

@@ -84,6 +84,31 @@ def test_a_sensor_taken_off_and_put_back_differently_is_recalibrated() -> None:
     assert 15 < float(np.nanmedian(flexion)) < 40  # read with the new reference
 
 
+@pytest.mark.parametrize("breathe_deg", [0.3, 1.0])
+def test_lying_still_and_breathing_is_never_not_worn(breathe_deg: float) -> None:
+    parts = [Part("walk", 60), Part("lie", 1800, breathe_deg=breathe_deg), Part("walk", 30)]
+    out = analyze({Placement.TRUNK: trace(parts, mount=TILTED)}).output
+    assert "not_worn" not in set(postures(out).tolist())
+    assert agreement(parts, out, "lying") > 0.99
+
+
+def test_a_recording_that_starts_on_a_desk_is_not_worn_from_its_first_second() -> None:
+    parts = [Part("desk", 1500), Part("walk", 60), Part("down"), Part("sit", 120, lean_deg=20)]
+    out = analyze({Placement.TRUNK: trace(parts, mount=TILTED)}).output
+    said = postures(out)
+    assert (said[:1500] == "not_worn").all()
+    assert "not_worn" not in set(said[1500:].tolist())
+
+
+def test_a_breathless_still_sensor_is_not_worn_but_a_thigh_is_judged_by_stillness_alone() -> None:
+    parts = [Part("walk", 60), Part("lie", 1500), Part("walk", 30)]
+    out = analyze({Placement.TRUNK: trace(parts, mount=TILTED)}).output
+    assert agreement(parts[:1] + [Part("desk", 1500)] + parts[2:], out, "not_worn") == 1.0
+    thigh = [Part("walk", 60, thigh=True), Part("lie", 1500, breathe_deg=1.0, thigh=True)]
+    out = analyze({Placement.THIGH: trace(thigh)}).output
+    assert (postures(out)[60:1560] == "not_worn").mean() > 0.99
+
+
 def test_manual_calibration_sets_the_upright_without_walking() -> None:
     parts = [Part("sit", 10, lean_deg=0), Part("sit", 400, lean_deg=30)]
     tr = trace(parts, mount=TILTED)
