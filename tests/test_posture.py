@@ -103,7 +103,7 @@ def test_a_recording_that_starts_on_a_desk_is_not_worn_from_its_first_second() -
 def test_a_breathless_still_sensor_is_not_worn_but_a_thigh_is_judged_by_stillness_alone() -> None:
     parts = [Part("walk", 60), Part("lie", 1500), Part("walk", 30)]
     out = analyze({Placement.TRUNK: trace(parts, mount=TILTED)}).output
-    assert agreement(parts[:1] + [Part("desk", 1500)] + parts[2:], out, "not_worn") == 1.0
+    assert agreement([*parts[:1], Part("desk", 1500), *parts[2:]], out, "not_worn") == 1.0
     thigh = [Part("walk", 60, thigh=True), Part("lie", 1500, breathe_deg=1.0, thigh=True)]
     out = analyze({Placement.THIGH: trace(thigh)}).output
     assert (postures(out)[60:1560] == "not_worn").mean() > 0.99
