@@ -39,6 +39,7 @@ _SITTING, _STANDING = CODE[Posture.SITTING], CODE[Posture.STANDING]
 _UPRIGHT = (_STANDING, _WALKING)
 CAL_SKIP_S = 3  # a walk's first seconds (getting going) do not teach the upright ...
 CAL_MIN_S = 8  # ... and only walks at least this long do
+CLEAR_DIRECTION = 0.4  # |log(peak up / peak down speed)| of a movement whose direction is clear
 REST_S = 10  # a trunk leaning back is resting against a backrest when at least ...
 REST_FRACTION = 0.8  # ... this share of the last REST_S seconds was still
 
@@ -100,6 +101,9 @@ class PostureDecoder:
         self._posture = np.zeros(0, dtype=np.int8)
         self._angles = np.zeros((0, 4))
         self._still_tail = np.zeros(0, dtype=np.int64)  # the last seconds' stillness (slouch)
+        self._thigh_g: F64 | None = None  # the thigh's gravity in the last second with data
+        self._gap_before = False  # the open piece follows a gap in the data
+        self._still_g: F64 | None = None  # thigh gravity of the last still piece (re-seat)
         self._decided = 0  # held seconds decided (always a prefix)
         self._pieces: list[_Piece] = []  # complete state-bearing pieces not yet decided
         self._open: _Piece | None = None
@@ -203,6 +207,8 @@ class PostureDecoder:
         assert seg is not None
         assert piece is not None
         rows = slice(self._row(lo), self._row(hi))
+        if self.thigh_mode:
+            self._watch_thigh(seg, rows, piece)
         piece.end = hi
         if self._base + self._decided == lo:  # everything before is decided
             if self.thigh_mode and (self._decider.trusted or piece.fixed is not None):
@@ -216,6 +222,52 @@ class PostureDecoder:
         piece.g_sum = running_sum(piece.g_sum, unit(g[good]))
         piece.n += int(good.sum())
         self._learn(seg, rows, piece)
+
+    def _watch_thigh(self, seg: Segmented, rows: slice, piece: _Piece) -> None:
+        """Thigh mode: notice a sensor put back differently, and resolve its new reference.
+
+        The thigh's gravity jumping across a gap in the data by `rewear_deg` or more may be a
+        posture change or the sensor taken out and put back (a phone in a pocket): the reference
+        goes stale. Walking resolves it (analytics/orientation.py), and so does a posture change:
+        a movement that turns the thigh by `thigh_sitting_deg` or more and goes up (down) ends
+        (starts) standing, so the thigh's gravity after (before) it is the new upright.
+        """
+        g = seg.blocks[Placement.THIGH].mean_g[rows]
+        good = np.flatnonzero(np.isfinite(g).all(axis=1))
+        if piece.kind == GAP or not good.size:
+            if piece.kind == GAP:  # a movement across a gap tells nothing
+                self._gap_before, self._still_g = True, None
+            return
+        first = unit(g[good[0]])
+        ref = self._decider
+        if self._gap_before and self._thigh_g is not None and ref.up is not None:
+            if float(angle_deg(first, self._thigh_g)) >= self.params.calibration.rewear_deg:
+                if self._base + self._decided < piece.end:  # what came before: old reference
+                    self._decide_thigh(self._base + self._decided, piece.end)
+                ref.go_stale()
+        self._gap_before = False
+        self._thigh_g = unit(g[good[-1]])
+        if piece.kind != STATIC:
+            return
+        before = self._still_g
+        if piece.n == 0 and ref.stale and before is not None and self._move.seen:
+            self._resolve_by_transition(float(seg.t_s[rows][good[0]]), before, first)
+        self._still_g = self._thigh_g
+
+    def _resolve_by_transition(self, t_s: float, before: F64, after: F64) -> None:
+        """A stale thigh reference and a movement between two still pieces: resolve if clear."""
+        move, rules = self._move, self.params.trunk
+        turn = float(angle_deg(after, before))
+        if (
+            turn < self.params.thresholds.thigh_sitting_deg
+            or move.speed_m_s < rules.change_speed_m_s
+        ):
+            return
+        if abs(move.up_ratio) < CLEAR_DIRECTION:
+            return
+        self._calibrations.append(
+            self._decider.resolve(t_s, after if move.up_ratio > 0 else before)
+        )
 
     def _learn(self, seg: Segmented, rows: slice, piece: _Piece) -> None:
         if self._manual is not None:
@@ -428,6 +480,7 @@ class PostureDecoder:
             self._decider.up,
             trunk=None if trunk is None else (seg.blocks[Placement.TRUNK].mean_g[rows], trunk.up),
             thresholds=self.params.thresholds,
+            normal=self._decider.normal() if self._decider.stale else None,
         )
         kind = seg.kind[rows]
         code[kind == GAIT] = _WALKING

@@ -133,6 +133,23 @@ class UprightReference:
         self._walking = np.zeros((0, 3))
         self._count = 0
 
+    def normal(self) -> F64:
+        """The sensor axis pointing out of the body: the declared or learned one, else +z.
+
+        An accelerometer's z axis is normal to its circuit board, and a sensor (or a phone)
+        worn on the front of the thigh lies flat against it.
+        """
+        return self.forward if self.forward is not None else np.array([0.0, 0.0, 1.0])
+
+    def resolve(self, t_s: float, up: F64) -> Calibration:
+        """A stale reference resolved by a posture change: `up` (sensor frame) is upright."""
+        before = self._stale_up if self.stale else self.up
+        self.up = unit(np.asarray(up, dtype=np.float64))
+        self.stale, self._stale_up, self.manual = False, None, False
+        self._walking, self._count = np.zeros((0, 3)), 0
+        moved = before is not None and float(angle_deg(before, self.up)) >= self.rules.rewear_deg
+        return self.snapshot(t_s, "rewear" if moved else "transition")
+
     def walking(self, t_s: F64, gravity: F64) -> list[Calibration]:
         """Learn from walking seconds starting at `t_s` (k,) with mean gravity (k, 3)."""
         good = np.isfinite(gravity).all(axis=1)

@@ -140,6 +140,33 @@ def test_thigh_sitting_works_upside_down_and_at_20_hz() -> None:
             assert agreement(parts, out, "standing") > 0.9
 
 
+@pytest.mark.parametrize("resolved_by", ["down", "walk"])
+def test_a_thigh_sensor_put_back_differently_gets_a_new_reference(resolved_by: str) -> None:
+    later = [Part("down", thigh=True), Part("sit", 100, thigh=True), Part("up", thigh=True)]
+    if resolved_by == "walk":
+        later = [Part("walk", 30, thigh=True), *later]
+    parts = [
+        Part("walk", 60, thigh=True),
+        Part("stand", 30, thigh=True),
+        Part("stand", 60, thigh=True),  # the phone out of the pocket: no data
+        Part("stand", 40, thigh=True),
+        *later,
+        Part("stand", 30, thigh=True),
+    ]
+    reseated = TILTED @ rotation((0.0, 0.0, 1.0), 90.0) @ rotation((1.0, 0.0, 0.0), 60.0)
+    tr = trace(parts, mount=TILTED, remount_after=3, remount=reseated)
+    kept = (tr.t_s < 90.0) | (tr.t_s >= 150.0)
+    tr = Trace(t_s=tr.t_s[kept], accel_g=tr.accel_g[kept], rate_hz=tr.rate_hz)
+    out = analyze({Placement.THIGH: tr}).output
+    sources = [e.values["source"] for e in out.events if e.kind is EventKind.CALIBRATION]
+    assert sources == ["walking", "rewear"]
+    said = postures(out)
+    true = truth(parts)[: said.size]
+    for label in ("sitting", "standing"):
+        mask = (true == label) & (np.arange(said.size) >= 150)
+        assert float(np.mean(said[mask] == label)) > 0.9, label
+
+
 @functools.cache
 def hapt() -> Trace:
     return read_trace(dataset_files("uci_hapt_waist")[0])[0]
