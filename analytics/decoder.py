@@ -240,11 +240,12 @@ class PostureDecoder:
             return
         first = unit(g[good[0]])
         ref = self._decider
-        if self._gap_before and self._thigh_g is not None and ref.up is not None:
-            if float(angle_deg(first, self._thigh_g)) >= self.params.calibration.rewear_deg:
-                if self._base + self._decided < piece.end:  # what came before: old reference
-                    self._decide_thigh(self._base + self._decided, piece.end)
-                ref.go_stale()
+        last = self._thigh_g
+        jump = float(angle_deg(first, last)) if last is not None else 0.0
+        if self._gap_before and ref.up is not None and jump >= self.params.calibration.rewear_deg:
+            if self._base + self._decided < piece.end:  # what came before: old reference
+                self._decide_thigh(self._base + self._decided, piece.end)
+            ref.go_stale()
         self._gap_before = False
         self._thigh_g = unit(g[good[-1]])
         if piece.kind != STATIC:

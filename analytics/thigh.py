@@ -42,7 +42,8 @@ def thigh_postures(
     angle = angle_deg(thigh_g, thigh_up)
     folded = np.minimum(angle, 180.0 - angle)
     if normal is not None:
-        face = 90.0 - np.minimum(*(lambda a: (a, 180.0 - a))(angle_deg(thigh_g, normal)))
+        to_normal = angle_deg(thigh_g, normal)
+        face = 90.0 - np.minimum(to_normal, 180.0 - to_normal)  # gravity out of the face
         folded = folded + FACE_WEIGHT * (face - thresholds.thigh_sitting_deg)
     with np.errstate(invalid="ignore"):
         seated = folded >= thresholds.thigh_sitting_deg

@@ -57,7 +57,7 @@ def splice(trace: Trace, pieces: list[tuple[float, np.ndarray]]) -> tuple[Trace,
 def per_second(mask: np.ndarray, rate: float) -> np.ndarray:
     """True for seconds that are wholly inside the mask."""
     seconds = mask.size // int(rate)
-    return mask[: seconds * int(rate)].reshape(seconds, int(rate)).all(axis=1)
+    return np.asarray(mask[: seconds * int(rate)].reshape(seconds, int(rate)).all(axis=1))
 
 
 def score(trace: Trace, truth: np.ndarray) -> tuple[int, int]:
