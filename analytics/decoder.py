@@ -36,6 +36,7 @@ UNDECIDED = np.int8(-1)
 STATE_CODE = (CODE[Posture.STANDING], CODE[Posture.SITTING], CODE[Posture.LYING])
 _UNKNOWN, _WALKING = CODE[Posture.UNKNOWN], CODE[Posture.WALKING]
 _SITTING, _STANDING = CODE[Posture.SITTING], CODE[Posture.STANDING]
+_LYING = CODE[Posture.LYING]
 _UPRIGHT = (_STANDING, _WALKING)
 CAL_SKIP_S = 3  # a walk's first seconds (getting going) do not teach the upright ...
 CAL_MIN_S = 8  # ... and only walks at least this long do
@@ -465,8 +466,21 @@ class PostureDecoder:
             code[_after_peak(seg.rise_m_s[rows], fast) :] = _STANDING
         elif before in _UPRIGHT and after == _SITTING:
             code[_after_peak(seg.fall_m_s[rows], fast) :] = after
+        elif (before == _LYING) != (after == _LYING) and self._trunk is not None:
+            code[self._lying_from(seg.blocks[Placement.TRUNK].mean_g[rows], after) :] = after
         code[seg.kind[rows] == GAP] = _UNKNOWN
         self._set(lo, upto, code)
+
+    def _lying_from(self, gravity: F64, after: np.int8) -> int:
+        """Where a movement into (out of) lying changes the posture: at its first second with
+        the trunk beyond (within) `lying_deg` of upright; its end if none is, or no reference."""
+        ref = self._trunk
+        if ref is None or ref.up is None:
+            return int(gravity.shape[0])
+        with np.errstate(invalid="ignore"):
+            lying = angle_deg(gravity, ref.up) >= self.params.thresholds.lying_deg
+        there = lying if after == _LYING else ~lying & np.isfinite(gravity).all(axis=1)
+        return int(np.argmax(there)) if there.any() else int(gravity.shape[0])
 
     def _decide_thigh(self, lo: int, hi: int) -> None:
         """Thigh mode: decide seconds [lo, hi) from the thigh (and trunk) angles."""
