@@ -237,7 +237,17 @@ def simulate_day(
         off = activity.posture is Posture.NOT_WORN
         trunk.append((up_t, dyn_t, desk[Placement.TRUNK] if off else None))
         thigh.append((up_h, dyn_h, desk[Placement.THIGH] if off else None))
-        truth.extend([activity.posture.value] * round(activity.duration_s))
+        # a sit-to-stand or stand-to-sit changes the posture in its middle, and its upright half
+        # is standing (gait begins after it, or ended before it)
+        moving = round(TRANSITION_S) if sitting_change else 0
+        if moving:
+            first = round(TRANSITION_S / 2)
+            up = activity.posture is not Posture.SITTING
+            truth.extend([Posture.SITTING.value if up else Posture.STANDING.value] * first)
+            truth.extend(
+                [Posture.STANDING.value if up else Posture.SITTING.value] * (moving - first)
+            )
+        truth.extend([activity.posture.value] * (round(activity.duration_s) - moving))
         t_next += duration
         previous = activity.posture
 
