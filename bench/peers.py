@@ -67,6 +67,7 @@ ACTIMOTUS = {
 THIGH_MOUNT = "+x -z"  # ActiMotus' orientation of a thigh (and trunk) sensor
 START = "2026-01-05 08:00"
 TOLERANCE_S = 2.0
+T0_UNIX_S = 1.7e9  # skdh wants unix times
 
 
 @dataclass
@@ -244,15 +245,14 @@ def sit_to_stand(peers: bool) -> None:
             continue
         from skdh.sit2stand import Sit2Stand
 
-        t0 = 1.7e9
         result, cpu, _ = measured(
             lambda r=rec: Sit2Stand(stillness_constraint=False, day_window=None).predict(
-                time=t0 + r.trace.t_s, accel=r.trace.accel_g
+                time=T0_UNIX_S + r.trace.t_s, accel=r.trace.accel_g
             )
         )
         cost["skdh Sit2Stand"] += cpu
-        starts = np.asarray(result["STS Start"], dtype=float) - t0
-        ends = np.asarray(result["STS End"], dtype=float) - t0
+        starts = np.asarray(result["STS Start"], dtype=float) - T0_UNIX_S
+        ends = np.asarray(result["STS End"], dtype=float) - T0_UNIX_S
         totals["skdh Sit2Stand"] += _found(labelled, (starts + ends) / 2)
     print("\n== uci_hapt_waist: sit-to-stand transitions (within +/- 2 s of a labelled one)")
     for method, (found, labelled, true, predicted) in totals.items():
