@@ -91,9 +91,11 @@ class UprightReference:
         self.declared = declared is not None  # fixed by configuration: never stale, never moved
         if declared is not None:
             up, out = (np.asarray(v, dtype=np.float64) for v in declared)
-            # on the thigh "out" is forward; on the trunk the declared second axis is forward
+            # `forward` is where gravity's reaction moves as the trunk leans forward: the body's
+            # back (see `angles`); on the thigh only its axis matters (the sensor's face normal)
+            back = -out if placement is Placement.TRUNK else out
             initial = Calibration(
-                t_s=0.0, up=up, source="declared", placement=placement, forward=out
+                t_s=0.0, up=up, source="declared", placement=placement, forward=back
             )
             self.manual = True
         if initial is not None:
@@ -223,6 +225,10 @@ class UprightReference:
     def angles(self, gravity: F64) -> tuple[F64, F64, F64]:
         """(inclination, forward flexion, lateral tilt) in degrees of gravity vectors (k, 3).
 
+        `forward` is the direction gravity's reaction (world up, as the sensor measures it)
+        moves to when the trunk leans forward, so flexion is positive leaning forward; lateral
+        is positive bending to the right.
+
         NaN where there is no reference; flexion is the inclination and lateral NaN while the
         forward direction is not known.
         """
@@ -234,7 +240,7 @@ class UprightReference:
         if self.forward is None:
             return incl, incl, np.full(k, np.nan)
         vertical = _dot(gravity, self.up)
-        side = np.cross(self.up, self.forward)
+        side = np.cross(self.forward, self.up)  # the body's left: leaning right is positive
         flexion = np.degrees(np.arctan2(_dot(gravity, self.forward), vertical))
         lateral = np.degrees(np.arctan2(_dot(gravity, side), vertical))
         return incl, np.asarray(flexion, dtype=np.float64), np.asarray(lateral, dtype=np.float64)

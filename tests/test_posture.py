@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from analytics.monitor import Output, WearerMonitor
 from analytics.offline import analyze
-from analytics.params import AnalyticsParams
-from analytics.records import EventKind, Placement, SampleBatch, Trace
+from analytics.params import AnalyticsParams, Mounting
+from analytics.records import EventKind, Placement, Posture, SampleBatch, Trace
 from analytics.segments import EVENT, Segmenter
 from analytics.timeline import POSTURES
 from sensor_gateway.traces import read_trace
@@ -82,6 +82,39 @@ def test_a_sensor_taken_off_and_put_back_differently_is_recalibrated() -> None:
     after = out.timeline.t_s >= 1800
     flexion = out.timeline.flexion_deg[after & (postures(out) == "sitting")]
     assert 15 < float(np.nanmedian(flexion)) < 40  # read with the new reference
+
+
+def test_sideways_bending_is_measured_and_counted_against_iso_11226() -> None:
+    from sensor_gateway.simulator import Activity, simulate_day
+
+    p = Posture
+    walks = [Activity(p.WALKING, 60), Activity(p.SITTING, 60), Activity(p.STANDING, 20)]
+    schedule = [*walks, *walks, Activity(p.WALKING, 40)]
+    bent = [Activity(p.SITTING, 300, lateral_deg=sign * 25.0) for sign in (1, -1)]
+    day = simulate_day(seed=8, schedule=[*schedule, bent[0], Activity(p.WALKING, 30), bent[1]])
+    out = analyze({Placement.TRUNK: day.traces[Placement.TRUNK]}).output
+    tl = out.timeline
+    right = slice(len(tl) - 330 - 120, len(tl) - 330)  # the last 2 min of each bend
+    left = slice(len(tl) - 120, len(tl))
+    assert 15 < float(np.nanmedian(tl.lateral_deg[right])) < 35  # right positive
+    assert -35 < float(np.nanmedian(tl.lateral_deg[left])) < -15
+    assert float(np.nanmedian(tl.slouch_deg[left])) > 20  # a sideways slouch
+    assert tl.slouched[left].any()
+    assert sum(m.lateral_s for m in out.minutes) > 240
+
+
+def test_a_declared_trunk_mount_gives_signed_angles_from_the_first_second() -> None:
+    from sensor_gateway.simulator import Activity, simulate_day
+
+    mount = "+x -z"  # +x up the spine, -z forward (out of the chest)
+    schedule = [Activity(Posture.SITTING, 200, slouch_deg=25.0, lateral_deg=15.0)]
+    trunk = Placement.TRUNK
+    day = simulate_day(seed=9, schedule=schedule, placements=(trunk,), mounts={trunk: mount})
+    params = AnalyticsParams(mounting=Mounting(trunk=mount))
+    tl = analyze({trunk: day.traces[trunk]}, params=params).output.timeline
+    assert np.isfinite(tl.flexion_deg[:5]).all()
+    assert 20 < float(np.median(tl.flexion_deg[-30:])) < 30
+    assert 10 < float(np.median(tl.lateral_deg[-30:])) < 20
 
 
 @pytest.mark.parametrize("breathe_deg", [0.3, 1.0])
