@@ -233,28 +233,27 @@ class PostureDecoder:
         a movement that turns the thigh by `thigh_sitting_deg` or more and goes up (down) ends
         (starts) standing, so the thigh's gravity after (before) it is the new upright.
         """
-        g = seg.blocks[Placement.THIGH].mean_g[rows]
-        good = np.flatnonzero(np.isfinite(g).all(axis=1))
-        if piece.kind == GAP or not good.size:
-            if piece.kind == GAP:  # a movement across a gap tells nothing
-                self._gap_before, self._still_g = True, None
+        if piece.kind == GAP:  # a movement across a gap tells nothing
+            self._gap_before, self._still_g = True, None
             return
-        first = unit(g[good[0]])
+        g = seg.blocks[Placement.THIGH].mean_g[rows]
+        if not (np.isfinite(g[0]).all() and np.isfinite(g[-1]).all()):
+            return  # (a piece that is not a gap has data in every second)
         ref = self._decider
-        last = self._thigh_g
-        jump = float(angle_deg(first, last)) if last is not None else 0.0
-        if self._gap_before and ref.up is not None and jump >= self.params.calibration.rewear_deg:
-            if self._base + self._decided < piece.end:  # what came before: old reference
-                self._decide_thigh(self._base + self._decided, piece.end)
-            ref.go_stale()
+        if self._gap_before and ref.up is not None and self._thigh_g is not None:
+            jump = float(angle_deg(g[0], self._thigh_g))
+            if jump >= self.params.calibration.rewear_deg:
+                if self._base + self._decided < piece.end:  # what came before: old reference
+                    self._decide_thigh(self._base + self._decided, piece.end)
+                ref.go_stale()
         self._gap_before = False
-        self._thigh_g = unit(g[good[-1]])
+        self._thigh_g = g[-1]
         if piece.kind != STATIC:
             return
         before = self._still_g
         if piece.n == 0 and ref.stale and before is not None and self._move.seen:
-            self._resolve_by_transition(float(seg.t_s[rows][good[0]]), before, first)
-        self._still_g = self._thigh_g
+            self._resolve_by_transition(float(seg.t_s[rows][0]), unit(before), unit(g[0]))
+        self._still_g = g[-1]
 
     def _resolve_by_transition(self, t_s: float, before: F64, after: F64) -> None:
         """A stale thigh reference and a movement between two still pieces: resolve if clear."""

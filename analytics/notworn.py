@@ -36,10 +36,6 @@ class NotWornDetector:
         self.range_g = thresholds.still_range_g
         self.breathing_ratio = thresholds.breathing_ratio if breathing else np.inf
         self._worn = False  # the current run breathes: it is worn, released as it comes
-        self._prev_g = np.full((LAGS, 3), np.nan)  # the run's last mean gravity ...
-        self._prev_var = np.full(LAGS, np.nan)  # ... and its sampling variance
-        self._change_g2 = np.zeros(LAGS)  # per lag, sum of squared changes of mean gravity
-        self._noise_g2 = np.zeros(LAGS)  # ... and of what the sampling noise explains of them
         self._held: list[Timeline] = []
         self._held_s = 0
         self._lo = np.full(3, np.inf)
@@ -75,8 +71,6 @@ class NotWornDetector:
         held, self._held, self._held_s, self._off = self._held, [], 0, False
         self._lo, self._hi = np.full(3, np.inf), np.full(3, -np.inf)
         self._worn = False
-        self._prev_g, self._prev_var = np.full((LAGS, 3), np.nan), np.full(LAGS, np.nan)
-        self._change_g2, self._noise_g2 = np.zeros(LAGS), np.zeros(LAGS)
         return held
 
     def _extend(self, part: Timeline) -> list[Timeline]:
@@ -105,32 +99,30 @@ class NotWornDetector:
             return [_mark(run)]
         if self._worn:
             return [run]
-        self._breathing(run)
         self._held.append(run)
         self._held_s += len(run)
         if self._held_s < self.min_s:
             return []
         held, self._held, self._held_s = self._held, [], 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.nan_to_num(self._change_g2 / self._noise_g2)
-        if ratio.max() > self.breathing_ratio:
+        if self._breathes(held):
             self._worn = True
             return held
         self._off = True
         return [_mark(t) for t in held]
 
-    def _breathing(self, run: Timeline) -> None:
-        """Add consecutive seconds of the run to its breathing statistics."""
-        g = np.vstack((self._prev_g, run.gravity_g))
-        v = np.concatenate((self._prev_var, run.mean_var_g2))
-        with np.errstate(invalid="ignore"):
-            for lag in range(1, LAGS + 1):
-                change = ((g[LAGS:] - g[LAGS - lag : g.shape[0] - lag]) ** 2).sum(axis=1)
-                noise = v[LAGS:] + v[LAGS - lag : v.size - lag]  # variance of a difference
-                known = np.isfinite(change) & np.isfinite(noise)
-                self._change_g2[lag - 1] += float(change[known].sum())
-                self._noise_g2[lag - 1] += float(noise[known].sum())
-        self._prev_g, self._prev_var = g[-LAGS:], v[-LAGS:]
+    def _breathes(self, held: list[Timeline]) -> bool:
+        """Whether the still run `held` (consecutive seconds) shows breathing."""
+        if not np.isfinite(self.breathing_ratio):
+            return False
+        run = Timeline.concat(held)
+        g, v = run.gravity_g, run.mean_var_g2
+        for lag in range(1, LAGS + 1):
+            change = ((g[lag:] - g[:-lag]) ** 2).sum(axis=1)
+            noise = v[lag:] + v[:-lag]  # the variance of a difference of two means
+            known = np.isfinite(change) & np.isfinite(noise)
+            if float(change[known].sum()) > self.breathing_ratio * float(noise[known].sum()):
+                return True
+        return False
 
 
 def _mark(timeline: Timeline) -> Timeline:

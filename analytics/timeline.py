@@ -47,6 +47,11 @@ class Timeline:
 
     @staticmethod
     def empty() -> Timeline:
+        """No seconds (one shared instance: its arrays hold nothing to change)."""
+        return _EMPTY
+
+    @staticmethod
+    def _make_empty() -> Timeline:
         z = np.zeros(0)
         return Timeline(
             t_s=z,
@@ -92,3 +97,4 @@ class Timeline:
 
 
 _NAMES = tuple(f.name for f in fields(Timeline))
+_EMPTY = Timeline._make_empty()
