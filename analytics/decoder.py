@@ -2,12 +2,17 @@
 
 With a thigh sensor, the thigh decides: sitting when its axis is more than `thigh_sitting_deg`
 from upright (an axis: a sensor put on upside down reads the same), lying when the trunk is also
-more than `lying_deg` from upright. With a trunk sensor alone, the pieces are decoded with the
-model of analytics/hmm.py.
+more than `lying_deg` from upright. A thigh sensor whose gravity jumps across a gap in the data
+may have been put back differently: its reference goes stale until the next walk or a clear
+posture change resolves it (`_watch_thigh`). With a trunk sensor alone, the pieces are decoded
+with the model of analytics/hmm.py; a movement into or out of lying changes the posture where
+the trunk's tilt crosses `lying_deg`.
+
+A declared mount (analytics/params.py `Mounting`) is a reference trusted from the first second.
 
 Seconds are held until nothing later can change their posture: while no trusted upright
-reference is known (cold start, or after the sensor was off, until walking confirms or replaces
-it) and until the pieces are settled, but at most `hold_s` (`cold_hold_s` without a trusted
+reference is known (cold start, or after the sensor was off or put back, until it is resolved)
+and until the pieces are settled, but at most `hold_s` (`cold_hold_s` without a trusted
 reference). Every decision is taken at a checkpoint defined by the data (a piece begins, a
 reference is updated, a deadline passes, a manual calibration ends), never when a batch happened
 to end, so the result does not depend on chunking. A second's trunk angles use the reference in

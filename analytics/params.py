@@ -158,7 +158,8 @@ class CalibrationRules:
     window_s: int = 120  # ... from the median of the last this many walking seconds
     min_walk_s: int = 10  # walking needed before a first reference
     report_deg: float = 5.0  # a calibration event is emitted when the reference moves this far
-    rewear_deg: float = 20.0  # a new reference this far from the old one after a break: re-worn
+    rewear_deg: float = 20.0  # a new reference this far from the old one after a break: re-worn;
+    # a thigh's gravity jumping this far across a gap makes its reference stale
     stale_gap_s: float = 600.0  # after a data gap this long the reference must be confirmed
     manual_s: float = 5.0  # a manual calibration averages this long ("sit tall")
 
