@@ -69,4 +69,6 @@ def _timeline(d: Decided) -> Timeline:
         slouched=np.zeros(len(d.posture), dtype=bool),
         lateral_deg=d.lateral_deg,
         steps=d.seg.steps,
+        slouch_deg=d.slouch_deg,
+        mean_var_g2=main.mean_var_g2,
     )

@@ -225,6 +225,7 @@ def encode_minute(
             "band_s": list(m.band_s),
             "enmo_mg": m.enmo_mg,
             "steps": m.steps,
+            "lateral_s": m.lateral_s,
         }
     )
 
@@ -668,6 +669,7 @@ def _minute(data: Mapping[str, Any]) -> MinuteMetrics:
         band_s=(bands[0], bands[1], bands[2]),
         enmo_mg=number(data, "enmo_mg", lo=0.0, hi=1e5),
         steps=_count(data, "steps", hi=1000) if "steps" in data else 0,
+        lateral_s=_count(data, "lateral_s", hi=60) if "lateral_s" in data else 0,
     )
 
 

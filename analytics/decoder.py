@@ -2,12 +2,17 @@
 
 With a thigh sensor, the thigh decides: sitting when its axis is more than `thigh_sitting_deg`
 from upright (an axis: a sensor put on upside down reads the same), lying when the trunk is also
-more than `lying_deg` from upright. With a trunk sensor alone, the pieces are decoded with the
-model of analytics/hmm.py.
+more than `lying_deg` from upright. A thigh sensor whose gravity jumps across a gap in the data
+may have been put back differently: its reference goes stale until the next walk or a clear
+posture change resolves it (`_watch_thigh`). With a trunk sensor alone, the pieces are decoded
+with the model of analytics/hmm.py; a movement into or out of lying changes the posture where
+the trunk's tilt crosses `lying_deg`.
+
+A declared mount (analytics/params.py `Mounting`) is a reference trusted from the first second.
 
 Seconds are held until nothing later can change their posture: while no trusted upright
-reference is known (cold start, or after the sensor was off, until walking confirms or replaces
-it) and until the pieces are settled, but at most `hold_s` (`cold_hold_s` without a trusted
+reference is known (cold start, or after the sensor was off or put back, until it is resolved)
+and until the pieces are settled, but at most `hold_s` (`cold_hold_s` without a trusted
 reference). Every decision is taken at a checkpoint defined by the data (a piece begins, a
 reference is updated, a deadline passes, a manual calibration ends), never when a batch happened
 to end, so the result does not depend on chunking. A second's trunk angles use the reference in
@@ -36,9 +41,13 @@ UNDECIDED = np.int8(-1)
 STATE_CODE = (CODE[Posture.STANDING], CODE[Posture.SITTING], CODE[Posture.LYING])
 _UNKNOWN, _WALKING = CODE[Posture.UNKNOWN], CODE[Posture.WALKING]
 _SITTING, _STANDING = CODE[Posture.SITTING], CODE[Posture.STANDING]
+_LYING = CODE[Posture.LYING]
 _UPRIGHT = (_STANDING, _WALKING)
 CAL_SKIP_S = 3  # a walk's first seconds (getting going) do not teach the upright ...
 CAL_MIN_S = 8  # ... and only walks at least this long do
+CLEAR_DIRECTION = 0.4  # |log(peak up / peak down speed)| of a movement whose direction is clear
+REST_S = 10  # a trunk leaning back is resting against a backrest when at least ...
+REST_FRACTION = 0.8  # ... this share of the last REST_S seconds was still
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -50,6 +59,7 @@ class Decided:
     inclination_deg: F64
     flexion_deg: F64
     lateral_deg: F64
+    slouch_deg: F64
 
 
 @dataclass(slots=True)
@@ -81,7 +91,13 @@ class PostureDecoder:
         self.params = params
         given = calibrations or {}
         self.references = {
-            p: UprightReference(p, params.calibration, initial=given.get(p)) for p in placements
+            p: UprightReference(
+                p,
+                params.calibration,
+                initial=given.get(p),
+                declared=params.mounting.axes(p),
+            )
+            for p in placements
         }
         self.thigh_mode = Placement.THIGH in placements
         self._decider = self.references[Placement.THIGH if self.thigh_mode else Placement.TRUNK]
@@ -89,7 +105,11 @@ class PostureDecoder:
         self._held: Segmented | None = None
         self._base = 0  # absolute index of the first held second
         self._posture = np.zeros(0, dtype=np.int8)
-        self._angles = np.zeros((0, 3))
+        self._angles = np.zeros((0, 4))
+        self._still_tail = np.zeros(0, dtype=np.int64)  # the last seconds' stillness (slouch)
+        self._thigh_g: F64 | None = None  # the thigh's gravity in the last second with data
+        self._gap_before = False  # the open piece follows a gap in the data
+        self._still_g: F64 | None = None  # thigh gravity of the last still piece (re-seat)
         self._decided = 0  # held seconds decided (always a prefix)
         self._pieces: list[_Piece] = []  # complete state-bearing pieces not yet decided
         self._open: _Piece | None = None
@@ -112,7 +132,7 @@ class PostureDecoder:
             first = self._base + len(self._posture)
             self._held = seg if self._held is None else Segmented.concat([self._held, seg])
             self._posture = np.concatenate((self._posture, np.full(len(seg), UNDECIDED)))
-            self._angles = np.concatenate((self._angles, np.full((len(seg), 3), np.nan)))
+            self._angles = np.concatenate((self._angles, np.full((len(seg), 4), np.nan)))
             self._process(first, first + len(seg))
         if final:
             self._end_piece()
@@ -193,6 +213,8 @@ class PostureDecoder:
         assert seg is not None
         assert piece is not None
         rows = slice(self._row(lo), self._row(hi))
+        if self.thigh_mode:
+            self._watch_thigh(seg, rows, piece)
         piece.end = hi
         if self._base + self._decided == lo:  # everything before is decided
             if self.thigh_mode and (self._decider.trusted or piece.fixed is not None):
@@ -206,6 +228,52 @@ class PostureDecoder:
         piece.g_sum = running_sum(piece.g_sum, unit(g[good]))
         piece.n += int(good.sum())
         self._learn(seg, rows, piece)
+
+    def _watch_thigh(self, seg: Segmented, rows: slice, piece: _Piece) -> None:
+        """Thigh mode: notice a sensor put back differently, and resolve its new reference.
+
+        The thigh's gravity jumping across a gap in the data by `rewear_deg` or more may be a
+        posture change or the sensor taken out and put back (a phone in a pocket): the reference
+        goes stale. Walking resolves it (analytics/orientation.py), and so does a posture change:
+        a movement that turns the thigh by `thigh_sitting_deg` or more and goes up (down) ends
+        (starts) standing, so the thigh's gravity after (before) it is the new upright.
+        """
+        if piece.kind == GAP:  # a movement across a gap tells nothing
+            self._gap_before, self._still_g = True, None
+            return
+        g = seg.blocks[Placement.THIGH].mean_g[rows]
+        if not (np.isfinite(g[0]).all() and np.isfinite(g[-1]).all()):
+            return  # (a piece that is not a gap has data in every second)
+        ref = self._decider
+        if self._gap_before and ref.up is not None and self._thigh_g is not None:
+            jump = float(angle_deg(g[0], self._thigh_g))
+            if jump >= self.params.calibration.rewear_deg:
+                if self._base + self._decided < piece.end:  # what came before: old reference
+                    self._decide_thigh(self._base + self._decided, piece.end)
+                ref.go_stale()
+        self._gap_before = False
+        self._thigh_g = g[-1]
+        if piece.kind != STATIC:
+            return
+        before = self._still_g
+        if piece.n == 0 and ref.stale and before is not None and self._move.seen:
+            self._resolve_by_transition(float(seg.t_s[rows][0]), unit(before), unit(g[0]))
+        self._still_g = g[-1]
+
+    def _resolve_by_transition(self, t_s: float, before: F64, after: F64) -> None:
+        """A stale thigh reference and a movement between two still pieces: resolve if clear."""
+        move, rules = self._move, self.params.trunk
+        turn = float(angle_deg(after, before))
+        if (
+            turn < self.params.thresholds.thigh_sitting_deg
+            or move.speed_m_s < rules.change_speed_m_s
+        ):
+            return
+        if abs(move.up_ratio) < CLEAR_DIRECTION:
+            return
+        self._calibrations.append(
+            self._decider.resolve(t_s, after if move.up_ratio > 0 else before)
+        )
 
     def _learn(self, seg: Segmented, rows: slice, piece: _Piece) -> None:
         if self._manual is not None:
@@ -402,8 +470,21 @@ class PostureDecoder:
             code[_after_peak(seg.rise_m_s[rows], fast) :] = _STANDING
         elif before in _UPRIGHT and after == _SITTING:
             code[_after_peak(seg.fall_m_s[rows], fast) :] = after
+        elif (before == _LYING) != (after == _LYING) and self._trunk is not None:
+            code[self._lying_from(seg.blocks[Placement.TRUNK].mean_g[rows], after) :] = after
         code[seg.kind[rows] == GAP] = _UNKNOWN
         self._set(lo, upto, code)
+
+    def _lying_from(self, gravity: F64, after: np.int8) -> int:
+        """Where a movement into (out of) lying changes the posture: at its first second with
+        the trunk beyond (within) `lying_deg` of upright; its end if none is, or no reference."""
+        ref = self._trunk
+        if ref is None or ref.up is None:
+            return int(gravity.shape[0])
+        with np.errstate(invalid="ignore"):
+            lying = angle_deg(gravity, ref.up) >= self.params.thresholds.lying_deg
+        there = lying if after == _LYING else ~lying & np.isfinite(gravity).all(axis=1)
+        return int(np.argmax(there)) if there.any() else int(gravity.shape[0])
 
     def _decide_thigh(self, lo: int, hi: int) -> None:
         """Thigh mode: decide seconds [lo, hi) from the thigh (and trunk) angles."""
@@ -418,6 +499,7 @@ class PostureDecoder:
             self._decider.up,
             trunk=None if trunk is None else (seg.blocks[Placement.TRUNK].mean_g[rows], trunk.up),
             thresholds=self.params.thresholds,
+            normal=self._decider.normal() if self._decider.stale else None,
         )
         kind = seg.kind[rows]
         code[kind == GAIT] = _WALKING
@@ -437,15 +519,28 @@ class PostureDecoder:
         self._last = None if last == _UNKNOWN else last
 
     def _trunk_angles(self, rows: slice) -> F64:
-        """(k, 3) inclination, flexion and lateral tilt of held seconds, with today's reference."""
+        """(k, 4) inclination, flexion, lateral bend and slouch of held seconds (today's reference).
+
+        The slouch deviation is the trunk's angle from upright in any direction, except that
+        leaning back counts only while the trunk is not resting (against a backrest): at least
+        `REST_FRACTION` of the last `REST_S` seconds still.
+        """
         seg, ref = self._held, self._trunk
         assert seg is not None
+        k = rows.stop - rows.start
+        still = np.concatenate((self._still_tail, seg.still[rows].astype(np.int64)))
+        self._still_tail = still[-(REST_S - 1) :]
+        padded = np.concatenate((np.zeros(REST_S, dtype=np.int64), np.cumsum(still)))
+        resting = (padded[REST_S:] - padded[:-REST_S])[-k:] >= REST_FRACTION * REST_S
         if ref is None:
-            return np.full((rows.stop - rows.start, 3), np.nan)
+            return np.full((k, 4), np.nan)
         incl, flex, lateral = ref.angles(seg.blocks[Placement.TRUNK].mean_g[rows])
-        if ref.forward is not None and not ref.manual:
+        if ref.forward is None:
+            return np.stack((incl, flex, lateral, incl), axis=1)
+        if not ref.manual:
             flex = flex + self.params.thresholds.calibration_offset_deg
-        return np.stack((incl, flex, lateral), axis=1)
+        sagittal = np.where(resting, np.maximum(flex, 0.0), np.abs(flex))
+        return np.stack((incl, flex, lateral, np.hypot(sagittal, lateral)), axis=1)
 
     def _release(self) -> Decided | None:
         if self._held is None or self._decided == 0:
@@ -457,6 +552,7 @@ class PostureDecoder:
             inclination_deg=self._angles[:n, 0],
             flexion_deg=self._angles[:n, 1],
             lateral_deg=self._angles[:n, 2],
+            slouch_deg=self._angles[:n, 3],
         )
         self._held = self._held.take(slice(n, None))
         self._posture, self._angles = self._posture[n:], self._angles[n:]

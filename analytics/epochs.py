@@ -33,6 +33,7 @@ class EpochBlock:
     enmo_g: F64  # (k,) mean of max(|a| - 1, 0)
     mag_sd_g: F64  # (k,) standard deviation of |a|
     mag_bins_g: F64  # (k, BINS) mean |a| in each eighth of the second (the epoch mean if empty)
+    mean_var_g2: F64  # (k,) variance of mean_g from the samples' own scatter: sum(sd^2) / n
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -53,6 +54,7 @@ class EpochBlock:
             enmo_g=z,
             mag_sd_g=z,
             mag_bins_g=np.zeros((0, BINS)),
+            mean_var_g2=z,
         )
 
     @staticmethod
@@ -98,11 +100,12 @@ def features(t_s: F64, accel_g: NDArray[np.floating], *, rate_hz: float) -> Epoc
     mag_var = np.add.reduceat(m2, starts) / n - mag_mean * mag_mean
     excess = mag - 1.0
     np.maximum(excess, 0.0, out=excess)
+    var = np.maximum(var, 0.0)
     return EpochBlock(
         t_s=seconds[present],
         fill=n / rate_hz,
         mean_g=mean,
-        sd_g=np.sqrt(np.maximum(var, 0.0)),
+        sd_g=np.sqrt(var),
         range_g=np.maximum.reduceat(a, starts, axis=0) - np.minimum.reduceat(a, starts, axis=0),
         enmo_g=np.add.reduceat(excess, starts) / n,
         mag_sd_g=np.sqrt(np.maximum(mag_var, 0.0)),
@@ -112,6 +115,7 @@ def features(t_s: F64, accel_g: NDArray[np.floating], *, rate_hz: float) -> Epoc
             np.append(edges[present, 1:], bounds[1:][present, None], axis=1),
             mag_mean,
         ),
+        mean_var_g2=var.sum(axis=1) / n,
     )
 
 

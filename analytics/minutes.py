@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .records import EXPOSURE_BANDS_DEG, MinuteMetrics, Posture
+from .records import EXPOSURE_BANDS_DEG, LATERAL_LIMIT_DEG, MinuteMetrics, Posture
 from .timeline import CODE, POSTURES, Timeline
 
 _WORKING = np.array([CODE[p] for p in (Posture.SITTING, Posture.STANDING, Posture.WALKING)])
@@ -65,6 +65,11 @@ def summarise(wearer_id: str, timeline: Timeline) -> list[MinuteMetrics]:
         axis=1,
     )
     slouch = np.add.reduceat(timeline.slouched.astype(np.int64), starts)
+    with np.errstate(invalid="ignore"):
+        bent = np.isin(timeline.posture, _WORKING) & (
+            np.abs(timeline.lateral_deg) > LATERAL_LIMIT_DEG
+        )
+    lateral = np.add.reduceat(bent.astype(np.int64), starts)
     enmo_known = np.isfinite(timeline.enmo_g)
     enmo_n = np.add.reduceat(enmo_known.astype(np.int64), starts)
     enmo_sum = np.add.reduceat(np.where(enmo_known, timeline.enmo_g, 0.0), starts)
@@ -86,6 +91,7 @@ def summarise(wearer_id: str, timeline: Timeline) -> list[MinuteMetrics]:
                 if enmo_n[i]
                 else 0.0,
                 steps=int(steps[i]),
+                lateral_s=int(lateral[i]),
             )
         )
     return out

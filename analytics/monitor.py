@@ -72,7 +72,7 @@ class WearerMonitor:
         self._classifier = Classifier(
             self._aligner.placements, self.params, calibrations=calibrations
         )
-        self._not_worn = NotWornDetector(th)
+        self._not_worn = NotWornDetector(th, breathing=Placement.TRUNK in self.placements)
         self._debouncer = Debouncer(th.min_bout_s)
         self._slouch = SlouchTracker(wearer_id, self.params.slouch)
         self._posture_bouts = PostureBouts(wearer_id)

@@ -34,7 +34,7 @@ class Calibration:
 
     t_s: float
     up: F64  # (3,) unit vector in the sensor frame
-    source: str  # "walking", "manual", "rewear" (put back differently) or "restored"
+    source: str  # "walking", "manual", "rewear" (put back differently), "restored" or "declared"
     placement: Placement = Placement.TRUNK
     forward: F64 | None = None  # (3,) unit vector perpendicular to up, if known
 
@@ -73,7 +73,10 @@ class UprightReference:
         rules: CalibrationRules,
         *,
         initial: Calibration | None = None,
+        declared: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None,
     ) -> None:
+        """`declared`: the (up, out) axes of a declared mount (analytics/params.py), which fix
+        the reference for good; `initial`: a reference to start from otherwise."""
         self.placement = placement
         self.rules = rules
         self._walking = np.zeros((0, 3))  # unit gravity of recent walking seconds
@@ -85,6 +88,16 @@ class UprightReference:
         self.manual = False  # the reference was set by hand: walking does not move it
         self.stale = False  # the sensor may have been put back differently
         self._stale_up: F64 | None = None
+        self.declared = declared is not None  # fixed by configuration: never stale, never moved
+        if declared is not None:
+            up, out = (np.asarray(v, dtype=np.float64) for v in declared)
+            # `forward` is where gravity's reaction moves as the trunk leans forward: the body's
+            # back (see `angles`); on the thigh only its axis matters (the sensor's face normal)
+            back = -out if placement is Placement.TRUNK else out
+            initial = Calibration(
+                t_s=0.0, up=up, source="declared", placement=placement, forward=back
+            )
+            self.manual = True
         if initial is not None:
             self.up = unit(np.asarray(initial.up, dtype=np.float64))
             if initial.forward is not None:
@@ -107,6 +120,7 @@ class UprightReference:
 
     def set_manual(self, t_s: float, gravity: F64) -> Calibration:
         """Take the mean gravity `gravity` (sensor frame) as upright from `t_s` on."""
+        self.declared = False
         self.up = unit(np.asarray(gravity, dtype=np.float64))
         if self.forward is not None:
             self.forward = _perpendicular(self.forward, self.up)
@@ -115,11 +129,28 @@ class UprightReference:
 
     def go_stale(self) -> None:
         """The sensor may have been taken off: the next walking confirms or replaces `up`."""
-        if self.up is None or self.stale:
+        if self.up is None or self.stale or self.declared:
             return
         self.stale, self._stale_up = True, self.up
         self._walking = np.zeros((0, 3))
         self._count = 0
+
+    def normal(self) -> F64:
+        """The sensor axis pointing out of the body: the declared or learned one, else +z.
+
+        An accelerometer's z axis is normal to its circuit board, and a sensor (or a phone)
+        worn on the front of the thigh lies flat against it.
+        """
+        return self.forward if self.forward is not None else np.array([0.0, 0.0, 1.0])
+
+    def resolve(self, t_s: float, up: F64) -> Calibration:
+        """A stale reference resolved by a posture change: `up` (sensor frame) is upright."""
+        before = self._stale_up if self.stale else self.up
+        self.up = unit(np.asarray(up, dtype=np.float64))
+        self.stale, self._stale_up, self.manual = False, None, False
+        self._walking, self._count = np.zeros((0, 3)), 0
+        moved = before is not None and float(angle_deg(before, self.up)) >= self.rules.rewear_deg
+        return self.snapshot(t_s, "rewear" if moved else "transition")
 
     def walking(self, t_s: F64, gravity: F64) -> list[Calibration]:
         """Learn from walking seconds starting at `t_s` (k,) with mean gravity (k, 3)."""
@@ -194,6 +225,10 @@ class UprightReference:
     def angles(self, gravity: F64) -> tuple[F64, F64, F64]:
         """(inclination, forward flexion, lateral tilt) in degrees of gravity vectors (k, 3).
 
+        `forward` is the direction gravity's reaction (world up, as the sensor measures it)
+        moves to when the trunk leans forward, so flexion is positive leaning forward; lateral
+        is positive bending to the right.
+
         NaN where there is no reference; flexion is the inclination and lateral NaN while the
         forward direction is not known.
         """
@@ -205,7 +240,7 @@ class UprightReference:
         if self.forward is None:
             return incl, incl, np.full(k, np.nan)
         vertical = _dot(gravity, self.up)
-        side = np.cross(self.up, self.forward)
+        side = np.cross(self.forward, self.up)  # the body's left: leaning right is positive
         flexion = np.degrees(np.arctan2(_dot(gravity, self.forward), vertical))
         lateral = np.degrees(np.arctan2(_dot(gravity, side), vertical))
         return incl, np.asarray(flexion, dtype=np.float64), np.asarray(lateral, dtype=np.float64)

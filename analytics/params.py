@@ -6,10 +6,11 @@ into the core. Each checks its own values in `__post_init__`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .records import Posture
+from .records import Placement, Posture
 
 
 def _positive(name: str, value: float) -> None:
@@ -35,6 +36,7 @@ class Thresholds:
     still_sd_g: float = 0.013  # per-axis SD below which a second is still (GGIR: 13 mg)
     still_range_g: float = 0.050  # range of the still period on 2+ axes (GGIR: 50 mg)
     not_worn_min_s: float = 20 * 60  # stillness this long is not-worn, back-dated to its start
+    breathing_ratio: float = 1.4  # ... unless a trunk sensor shows breathing (analytics/notworn.py)
     min_bout_s: dict[Posture, int] = field(default_factory=_default_min_bout_s)
     calibration_offset_deg: float = 6.0  # ActiMotus: walking median minus 6 deg
 
@@ -47,6 +49,7 @@ class Thresholds:
             _positive(name, getattr(self, name))
         _positive("still_range_g", self.still_range_g)
         _positive("not_worn_min_s", self.not_worn_min_s)
+        _positive("breathing_ratio", self.breathing_ratio)
         for posture, seconds in self.min_bout_s.items():
             if seconds < 0:
                 raise ValueError(f"min_bout_s.{posture} must be >= 0, got {seconds}")
@@ -69,15 +72,31 @@ class BoutRules:
             raise ValueError(f"interruption_max_s must be 0 or more, got {self.interruption_max_s}")
 
 
+SLOUCH_SENSITIVITY_DEG = {"low": 25.0, "medium": 20.0, "high": 15.0}
+
+
 @dataclass(frozen=True, slots=True)
 class SlouchRules:
-    """When forward flexion while sitting becomes a slouch episode."""
+    """When the trunk's deviation from upright while sitting becomes a slouch episode.
+
+    `sensitivity` ("low", "medium" or "high") sets `threshold_deg` to 25, 20 or 15 deg, as
+    posture trainers offer; leave it unset to give `threshold_deg` directly.
+    """
 
     threshold_deg: float = 20.0  # ISO 11226 / EN 1005-4 neutral band edge
     hold_s: float = 60.0
     hysteresis_deg: float = 5.0  # an episode ends below threshold - hysteresis
+    sensitivity: str | None = None
 
     def __post_init__(self) -> None:
+        if self.sensitivity is not None:
+            level = SLOUCH_SENSITIVITY_DEG.get(self.sensitivity)
+            if level is None:
+                names = ", ".join(SLOUCH_SENSITIVITY_DEG)
+                raise ValueError(f"sensitivity must be one of {names}, got {self.sensitivity!r}")
+            if self.threshold_deg not in (20.0, level):
+                raise ValueError("give either sensitivity or threshold_deg, not both")
+            object.__setattr__(self, "threshold_deg", level)
         _positive("threshold_deg", self.threshold_deg)
         _positive("hold_s", self.hold_s)
         if not 0 <= self.hysteresis_deg < self.threshold_deg:
@@ -144,7 +163,8 @@ class CalibrationRules:
     window_s: int = 120  # ... from the median of the last this many walking seconds
     min_walk_s: int = 10  # walking needed before a first reference
     report_deg: float = 5.0  # a calibration event is emitted when the reference moves this far
-    rewear_deg: float = 20.0  # a new reference this far from the old one after a break: re-worn
+    rewear_deg: float = 20.0  # a new reference this far from the old one after a break: re-worn;
+    # a thigh's gravity jumping this far across a gap makes its reference stale
     stale_gap_s: float = 600.0  # after a data gap this long the reference must be confirmed
     manual_s: float = 5.0  # a manual calibration averages this long ("sit tall")
 
@@ -153,6 +173,59 @@ class CalibrationRules:
             _positive(name, getattr(self, name))
         _positive("stale_gap_s", self.stale_gap_s)
         _positive("manual_s", self.manual_s)
+
+
+AXES = {"x": 0, "y": 1, "z": 2}
+
+
+def parse_mount(text: str) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:
+    """The sensor-frame (up, out) unit axes of a declared mount, or None for "auto".
+
+    `text` is "auto" or two signed axes, "<axis pointing up> <axis pointing out>", for example
+    "+x -z": the sensor's +x points up along the limb (towards the hip on a thigh, towards the
+    head on a trunk) and its -z points away from the body. Raises ValueError otherwise.
+
+    >>> parse_mount("+x -z")
+    ((1.0, 0.0, 0.0), (0.0, 0.0, -1.0))
+    """
+    words = str(text).lower().split()
+    if words == ["auto"]:
+        return None
+    axes = []
+    for word in words:
+        match = re.fullmatch(r"([+-]?)([xyz])", word)
+        if match is None:
+            break
+        vector = [0.0, 0.0, 0.0]
+        vector[AXES[match[2]]] = -1.0 if match[1] == "-" else 1.0
+        axes.append((vector[0], vector[1], vector[2]))
+    if len(words) != 2 or len(axes) != 2 or words[0][-1] == words[1][-1]:
+        raise ValueError(
+            f'a mount is "auto" or two different signed axes such as "+x -z", got {text!r}'
+        )
+    return axes[0], axes[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Mounting:
+    """How each sensor is worn: "auto" (learned from walking) or declared (docs/mounting.md).
+
+    A declared mount gives postures from the first second, needs no walking and is kept when
+    the sensor is taken off and put back (it is strapped on the same way again).
+    """
+
+    thigh: str = "auto"  # "<axis along the thigh pointing up> <axis pointing out of the body>"
+    trunk: str = "auto"  # "<axis along the spine pointing up> <axis pointing forward>"
+
+    def __post_init__(self) -> None:
+        for name in ("thigh", "trunk"):
+            parse_mount(getattr(self, name))
+
+    def axes(
+        self, placement: Placement
+    ) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:
+        """The declared (up, out) axes of the sensor at `placement`, None if "auto"."""
+        return parse_mount(self.thigh if placement is Placement.THIGH else self.trunk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +291,7 @@ class AnalyticsParams:
     slouch: SlouchRules = field(default_factory=SlouchRules)
     trunk: TrunkRules = field(default_factory=TrunkRules)
     calibration: CalibrationRules = field(default_factory=CalibrationRules)
+    mounting: Mounting = field(default_factory=Mounting)
     nudges: NudgePolicy = field(default_factory=NudgePolicy)
     release_step_s: int = 10  # downstream stages run on whole steps of this many seconds
 

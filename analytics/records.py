@@ -172,6 +172,7 @@ class GatewayHealth:
 
 
 EXPOSURE_BANDS_DEG = ((0.0, 20.0), (20.0, 60.0), (60.0, float("inf")))
+LATERAL_LIMIT_DEG = 10.0  # ISO 11226 / EN 1005-4: sideways bending beyond this is not acceptable
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,7 @@ class MinuteMetrics:
     band_s: tuple[int, int, int]  # seconds in EXPOSURE_BANDS_DEG
     enmo_mg: float  # mean Euclidean norm minus one, in milli-g
     steps: int = 0
+    lateral_s: int = 0  # seconds bent sideways more than LATERAL_LIMIT_DEG (sitting, standing)
 
     def __post_init__(self) -> None:
         total = sum(self.posture_s.values())

@@ -1,7 +1,10 @@
-"""Slouch episodes: forward flexion past the threshold while sitting, held for the hold time.
+"""Slouch episodes: the trunk off its upright past the threshold while sitting, held for a time.
 
-An excursion starts at a sitting second with flexion above `threshold_deg` and lasts while the
-wearer sits with flexion above `threshold_deg - hysteresis_deg`. An excursion of at least
+The per-second slouch deviation (`slouch_deg`, analytics/decoder.py) is the trunk's angle from
+the calibrated upright in any direction: forward flexion and sideways bending, and leaning back
+only while the trunk is not resting still against a backrest. An excursion starts at a sitting
+second with a deviation above `threshold_deg` and lasts while the wearer sits with a deviation
+above `threshold_deg - hysteresis_deg`. An excursion of at least
 `hold_s` is a slouch episode, back-dated to its start. Seconds of an undecided excursion are held
 back (at most `hold_s`), so the `slouched` column never changes after release.
 """
@@ -40,8 +43,8 @@ class SlouchTracker:
         events: list[Event] = []
         with np.errstate(invalid="ignore"):
             sitting = timeline.posture == _SITTING
-            cont = sitting & (timeline.flexion_deg > r.threshold_deg - r.hysteresis_deg)
-            above = sitting & (timeline.flexion_deg > r.threshold_deg)
+            cont = sitting & (timeline.slouch_deg > r.threshold_deg - r.hysteresis_deg)
+            above = sitting & (timeline.slouch_deg > r.threshold_deg)
         jump = (
             np.diff(timeline.t_s, prepend=self._next_t - 1.0) != 1.0
         )  # a time jump ends excursions

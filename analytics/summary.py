@@ -31,6 +31,7 @@ class DaySummary:
     nudges_responded: int = 0  # ... followed by a break (or sitting up) in time
     valid_wear_s: int = 0  # seconds with data while the sensor was on the body
     steps: int = 0
+    lateral_s: int = 0  # seconds bent sideways past LATERAL_LIMIT_DEG (ISO 11226)
     nudges_by_reason: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -70,10 +71,12 @@ def summarise(events: Iterable[Event], minutes: Iterable[MinuteMetrics]) -> DayS
     posture_s: Counter[Posture] = Counter()
     slouch_s = 0
     steps = 0
+    lateral_s = 0
     bands = [0, 0, 0]
     for m in minutes:
         posture_s.update(m.posture_s)
         steps += m.steps
+        lateral_s += m.lateral_s
         slouch_s += m.slouch_s
         for i, s in enumerate(m.band_s):
             bands[i] += s
@@ -104,6 +107,7 @@ def summarise(events: Iterable[Event], minutes: Iterable[MinuteMetrics]) -> DayS
             n for p, n in posture_s.items() if p not in (Posture.NOT_WORN, Posture.UNKNOWN)
         ),
         steps=steps,
+        lateral_s=lateral_s,
         nudges_by_reason=dict(sorted(reasons.items())),
     )
 

@@ -17,6 +17,7 @@ from .records import Posture
 from .timeline import CODE
 
 F64 = NDArray[np.float64]
+FACE_WEIGHT = 0.5  # how much the sensor's face counts against the old reference while in doubt
 
 
 def thigh_postures(
@@ -25,17 +26,25 @@ def thigh_postures(
     *,
     trunk: tuple[F64, F64 | None] | None,
     thresholds: Thresholds,
+    normal: F64 | None = None,
 ) -> NDArray[np.int8]:
     """Posture codes (k,) of seconds with thigh gravity (k, 3): standing, sitting or lying.
 
     `trunk` is the trunk's gravity (k, 3) and upright reference, if there is a trunk sensor.
-    Unknown where a reference or the data are missing.
+    `normal`: while the reference is in doubt (the sensor may have been put back differently),
+    the sensor axis out of the body; a sensor lying flat on the thigh then also tells the
+    thigh's angle from vertical by how far gravity leaves the sensor's face, which counts half
+    as much as the angle from the old reference. Unknown where a reference or data are missing.
     """
     code = np.full(thigh_g.shape[0], CODE[Posture.UNKNOWN], dtype=np.int8)
     if thigh_up is None:
         return code
     angle = angle_deg(thigh_g, thigh_up)
     folded = np.minimum(angle, 180.0 - angle)
+    if normal is not None:
+        to_normal = angle_deg(thigh_g, normal)
+        face = 90.0 - np.minimum(to_normal, 180.0 - to_normal)  # gravity out of the face
+        folded = folded + FACE_WEIGHT * (face - thresholds.thigh_sitting_deg)
     with np.errstate(invalid="ignore"):
         seated = folded >= thresholds.thigh_sitting_deg
         code[folded < thresholds.thigh_sitting_deg] = CODE[Posture.STANDING]

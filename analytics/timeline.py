@@ -30,6 +30,8 @@ class Timeline:
     slouched: NDArray[np.bool_]  # (k,) inside a slouch episode
     lateral_deg: F64  # (k,) sideways trunk tilt from upright (right positive); NaN when unknown
     steps: NDArray[np.int64]  # (k,) steps counted while walking
+    slouch_deg: F64  # (k,) deviation the slouch detector thresholds (analytics/slouch.py)
+    mean_var_g2: F64  # (k,) sampling variance of gravity_g (analytics/epochs.py), for breathing
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -45,6 +47,11 @@ class Timeline:
 
     @staticmethod
     def empty() -> Timeline:
+        """No seconds (one shared instance: its arrays hold nothing to change)."""
+        return _EMPTY
+
+    @staticmethod
+    def _make_empty() -> Timeline:
         z = np.zeros(0)
         return Timeline(
             t_s=z,
@@ -57,6 +64,8 @@ class Timeline:
             slouched=np.zeros(0, dtype=bool),
             lateral_deg=z,
             steps=np.zeros(0, dtype=np.int64),
+            slouch_deg=z,
+            mean_var_g2=z,
         )
 
     @staticmethod
@@ -88,3 +97,4 @@ class Timeline:
 
 
 _NAMES = tuple(f.name for f in fields(Timeline))
+_EMPTY = Timeline._make_empty()

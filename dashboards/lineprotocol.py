@@ -83,6 +83,7 @@ def minute_line(m: MinuteMetrics, *, team: str = "", site: str = "") -> str:
         f"{MINUTE}{_org_tags(m.wearer_id, team, site)} "
         f"band_0_20_s={int(b0)}i,band_20_60_s={int(b1)}i,band_60_s={int(b2)}i,"
         f"enmo_mg={_float(m.enmo_mg)},{peak}{mean}"
+        f"lateral_s={int(m.lateral_s)}i,"
         f"lying_s={int(p.get(Posture.LYING, 0))}i,"
         f"not_worn_s={int(p.get(Posture.NOT_WORN, 0))}i,"
         f"sitting_s={int(p.get(Posture.SITTING, 0))}i,"

@@ -20,6 +20,7 @@ from analytics.offline import analyze
 from analytics.params import AnalyticsParams, BoutRules
 from analytics.records import (
     EXPOSURE_BANDS_DEG,
+    LATERAL_LIMIT_DEG,
     Event,
     EventKind,
     MinuteMetrics,
@@ -206,6 +207,10 @@ def sentences(day: Day) -> list[str]:
             for (lo, hi), seconds in zip(EXPOSURE_BANDS_DEG, s.band_s, strict=True)
         ]
         out.append("Your trunk was " + ", ".join(parts[:-1]) + f" and {parts[-1]} of the time.")
+        out.append(
+            f"It was bent sideways more than {LATERAL_LIMIT_DEG:.0f}° (the limit of ISO 11226)"
+            f" for {duration(s.lateral_s)}, {_share(s.lateral_s, bands)} of the time."
+        )
     n = Nudges.of(day.events)
     if n.issued:
         kinds = " and ".join(

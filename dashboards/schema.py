@@ -6,7 +6,7 @@ start time, so writing the same record again overwrites the same point):
 - `minute`: one point per wearer and minute.
   tags `wearer`, `team`, `site`; fields `<posture>_s` for every posture, `slouch_s`,
   `flexion_mean_deg`, `flexion_max_deg`, `band_0_20_s`, `band_20_60_s`, `band_60_s`, `enmo_mg`,
-  `steps`.
+  `steps`, `lateral_s`.
 - `event`: one point per event.
   tags `wearer`, `team`, `site`, `kind`; fields `event_id`, `end_s` (unix seconds) and the
   event's values (`analytics.contract.VALUE_TYPES`, e.g. `duration_s`, `posture`, `prolonged`).
@@ -57,6 +57,7 @@ FIELDS: Final[dict[str, dict[str, type]]] = {
         **dict.fromkeys(BAND_FIELDS, int),
         "enmo_mg": float,
         "steps": int,
+        "lateral_s": int,
     },
     EVENT: {
         "event_id": str,
@@ -116,6 +117,7 @@ def minute_point(m: MinuteMetrics, *, team: str = "", site: str = "") -> Point:
         point.field(name, int(seconds))
     point.field("enmo_mg", float(m.enmo_mg))
     point.field("steps", int(m.steps))
+    point.field("lateral_s", int(m.lateral_s))
     return point
 
 
@@ -169,6 +171,7 @@ def minute_from_row(row: Mapping[str, Any]) -> MinuteMetrics:
         band_s=(int(row["band_0_20_s"]), int(row["band_20_60_s"]), int(row["band_60_s"])),
         enmo_mg=float(row.get("enmo_mg") or 0.0),
         steps=int(row.get("steps") or 0),
+        lateral_s=int(row.get("lateral_s") or 0),
     )
 
 

@@ -10,7 +10,7 @@ from analytics.contract import encode_event
 from analytics.records import Event, Placement, Trace
 from analytics.timeline import POSTURES, Timeline
 
-EPOCHS_HEADER = "t_s,posture,flexion_deg"
+EPOCHS_HEADER = "t_s,posture,flexion_deg,lateral_deg,slouch_deg,slouched"
 
 
 def load_traces(paths: Mapping[Placement, Path]) -> tuple[dict[Placement, Trace] | str, list[str]]:
@@ -31,12 +31,18 @@ def load_traces(paths: Mapping[Placement, Path]) -> tuple[dict[Placement, Trace]
 
 
 def epoch_rows(timeline: Timeline) -> Iterable[str]:
-    """`t_s,posture,flexion_deg` rows: seconds on the trace's own axis, flexion empty if unknown."""
-    for t, code, flexion in zip(
-        timeline.t_s.tolist(), timeline.posture.tolist(), timeline.flexion_deg.tolist(), strict=True
+    """Rows of EPOCHS_HEADER: seconds on the trace's own axis, angles empty where unknown."""
+    for t, code, flexion, lateral, slouch, slouched in zip(
+        timeline.t_s.tolist(),
+        timeline.posture.tolist(),
+        timeline.flexion_deg.tolist(),
+        timeline.lateral_deg.tolist(),
+        timeline.slouch_deg.tolist(),
+        timeline.slouched.tolist(),
+        strict=True,
     ):
-        shown = "" if math.isnan(flexion) else f"{flexion:.2f}"
-        yield f"{t:.0f},{POSTURES[code].value},{shown}"
+        angles = ",".join("" if math.isnan(a) else f"{a:.2f}" for a in (flexion, lateral, slouch))
+        yield f"{t:.0f},{POSTURES[code].value},{angles},{int(slouched)}"
 
 
 def write_epochs(path: Path, timeline: Timeline) -> None:

@@ -9,12 +9,14 @@ orientation so that nothing downstream may assume which axis points up.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import lfilter
 
+from analytics.params import parse_mount
 from analytics.records import Placement, Posture, Trace
 
 F64 = NDArray[np.float64]
@@ -30,6 +32,8 @@ class Activity:
     posture: Posture
     duration_s: float
     slouch_deg: float = 0.0  # forward flexion reached at the end of a sitting stretch
+    lateral_deg: float = 0.0  # sideways bend reached at the end of a sitting stretch (right +)
+    sway_deg: float = 0.0  # postural sway of a trunk held without support (1 sigma, about 1 Hz)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,20 @@ def random_rotation(rng: np.random.Generator) -> F64:
     return q
 
 
+def mount_rotation(text: str) -> F64:
+    """The rotation (3, 3) from the body frame to the frame of a sensor worn as `text` declares.
+
+    `text` is a declared mount ("+x -z": the sensor's +x points up, its -z out of the body);
+    the body frame is x forward (out of the body on the front of the thigh or the chest), z up.
+    """
+    axes = parse_mount(text)
+    if axes is None:
+        raise ValueError("a simulated mount must be declared, not auto")
+    up, out = (np.asarray(v) for v in axes)
+    rotation = np.column_stack((out, np.cross(up, out), up))  # images of body x, y, z
+    return np.asarray(rotation, dtype=np.float64)
+
+
 def _up(flexion_deg: F64, lateral_deg: F64) -> F64:
     """World up in the body frame after forward flexion then lateral tilt, (n, 3)."""
     th, ph = np.radians(flexion_deg), np.radians(lateral_deg)
@@ -117,6 +135,10 @@ def _segment(
     if p is Posture.SITTING:
         drift = np.clip(rel / max(activity.duration_s * 0.6, 1.0), 0, 1)  # slow slouch
         flexion = 4.0 + (activity.slouch_deg - 4.0) * drift
+        lateral = lateral + activity.lateral_deg * drift
+        if activity.sway_deg:
+            flexion += _smooth_noise(rng, n, rate_hz, tau_s=0.3, sd=activity.sway_deg)
+            lateral += _smooth_noise(rng, n, rate_hz, tau_s=0.3, sd=activity.sway_deg)
         flexion += _smooth_noise(rng, n, rate_hz, tau_s=30.0, sd=2.5)  # micro-movements
         flexion += 0.4 * np.sin(2 * np.pi * 0.25 * rel + rng.uniform(0, 6.3))  # breathing
         # now and then a reach or a turn: a few degrees for a few seconds
@@ -177,11 +199,19 @@ def simulate_day(
     rate_hz: float = 50.0,
     start_s: float = 0.0,
     placements: tuple[Placement, ...] = (Placement.TRUNK, Placement.THIGH),
+    schedule: Sequence[Activity] | None = None,
+    mounts: Mapping[Placement, str] | None = None,
 ) -> SimulatedDay:
-    """Render a seeded office day for the given sensor placements, starting at `start_s`."""
+    """Render a seeded office day for the given sensor placements, starting at `start_s`.
+
+    `schedule` replaces the office day (and `hours`); `mounts` gives declared mounts ("+x -z")
+    to placements that should not be worn in a random orientation.
+    """
     rng = np.random.default_rng(seed)
-    schedule = office_schedule(rng, hours=hours)
+    if schedule is None:
+        schedule = office_schedule(rng, hours=hours)
     mount = {p: random_rotation(rng) for p in Placement}
+    mount.update({p: mount_rotation(text) for p, text in (mounts or {}).items()})
     desk = {p: random_rotation(rng) for p in Placement}  # how the sensor lies when taken off
     trunk: list[_Part] = []
     thigh: list[_Part] = []
@@ -207,7 +237,17 @@ def simulate_day(
         off = activity.posture is Posture.NOT_WORN
         trunk.append((up_t, dyn_t, desk[Placement.TRUNK] if off else None))
         thigh.append((up_h, dyn_h, desk[Placement.THIGH] if off else None))
-        truth.extend([activity.posture.value] * round(activity.duration_s))
+        # a sit-to-stand or stand-to-sit changes the posture in its middle, and its upright half
+        # is standing (gait begins after it, or ended before it)
+        moving = round(TRANSITION_S) if sitting_change else 0
+        if moving:
+            first = round(TRANSITION_S / 2)
+            up = activity.posture is not Posture.SITTING
+            truth.extend([Posture.SITTING.value if up else Posture.STANDING.value] * first)
+            truth.extend(
+                [Posture.STANDING.value if up else Posture.SITTING.value] * (moving - first)
+            )
+        truth.extend([activity.posture.value] * (round(activity.duration_s) - moving))
         t_next += duration
         previous = activity.posture
 

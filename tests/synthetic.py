@@ -28,6 +28,7 @@ class Part:
     seconds: float = TRANSITION_S
     lean_deg: float = 0.0
     thigh: bool = False  # render the thigh rather than the trunk
+    breathe_deg: float = 0.0  # `lie`: the trunk's tilt swing of each breath (4 s a breath)
 
 
 def up_vector(lean_deg: F64) -> F64:
@@ -69,7 +70,8 @@ def _part(part: Part, t: F64, rng: np.random.Generator) -> F64:
             acc[:, 0] += 0.08 * np.gradient(bump) * (n / max(part.seconds, 1e-9))
         return acc + rng.normal(scale=0.004, size=(n, 3))
     if part.kind == "lie":
-        return up_vector(np.full(n, -90.0)) + rng.normal(scale=0.003, size=(n, 3))
+        breath = part.breathe_deg * np.sin(2 * np.pi * rel / 4.0)
+        return up_vector(-90.0 + breath) + rng.normal(scale=0.003, size=(n, 3))
     if part.kind == "desk":
         return up_vector(np.full(n, 90.0)) + rng.normal(scale=0.001, size=(n, 3))
     if part.kind in ("up", "down"):

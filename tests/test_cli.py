@@ -126,11 +126,16 @@ def test_analyze_writes_epochs_and_events(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     rows = epochs.read_text().splitlines()
-    assert rows[0] == "t_s,posture,flexion_deg"
+    assert rows[0] == "t_s,posture,flexion_deg,lateral_deg,slouch_deg,slouched"
     assert len(rows) - 1 == 1320  # one row per second of the recording
     first = rows[1].split(",")
     assert first[0] == "0"
     assert first[1] in {"sitting", "standing", "walking", "lying", "not_worn", "unknown"}
+    assert {r.split(",")[5] for r in rows[1:]} <= {"0", "1"}
+    known = [r.split(",") for r in rows[1:] if r.split(",")[3]]
+    assert known  # the sideways bend once the forward direction is learned
+    for row in known:  # the slouch deviation is at least the sideways bend
+        assert float(row[4]) >= abs(float(row[3])) - 0.01
     postures = {r.split(",")[1] for r in rows[1:]}
     assert {"sitting", "standing", "walking"} <= postures
     lines = events.read_text().splitlines()
@@ -166,6 +171,37 @@ def test_analyze_with_a_thigh_trace_and_a_manual_calibration(tmp_path: Path) -> 
     assert "thigh" in result.output
     rows = epochs.read_text().splitlines()[1:]
     assert rows[0].split(",")[2] != ""  # calibrated from the first second on
+
+
+def test_analyze_with_a_declared_thigh_mount_decides_from_the_first_second(
+    tmp_path: Path,
+) -> None:
+    from analytics.records import Posture
+    from sensor_gateway.simulator import Activity, simulate_day
+    from sensor_gateway.traces import write_trace
+
+    sit, stand = Posture.SITTING, Posture.STANDING
+    schedule = [Activity(p, s) for p, s in ((sit, 10), (stand, 9), (sit, 12), (stand, 10))]
+    day = simulate_day(
+        seed=5, schedule=schedule, placements=(Placement.THIGH,), mounts={Placement.THIGH: "-y +x"}
+    )
+    thigh, epochs = tmp_path / "thigh.csv", tmp_path / "epochs.csv"
+    write_trace(thigh, day.traces[Placement.THIGH])
+    args = ["analyze", str(thigh), "--placement", "thigh", "--epochs", str(epochs)]
+    result = runner.invoke(app, [*args, "--thigh-mount", "-y +x"])
+    assert result.exit_code == 0, result.output
+    said = [r.split(",")[1] for r in epochs.read_text().splitlines()[1:]]
+    assert said[:9] == ["sitting"] * 9
+    assert said[12:18] == ["standing"] * 6
+    result = runner.invoke(app, args)  # auto: no walk, no reference
+    assert result.exit_code == 0, result.output
+    assert {r.split(",")[1] for r in epochs.read_text().splitlines()[1:]} == {"unknown"}
+
+
+def test_analyze_refuses_a_bad_thigh_mount(tmp_path: Path) -> None:
+    trace = dataset_files("forth_trace_torso")[0]
+    result = posture("analyze", str(trace), "--placement", "thigh", "--thigh-mount", "+x +x")
+    _one_line_error(result, 2, "--thigh-mount")
 
 
 def test_analyze_refuses_a_thigh_trace_with_a_thigh_placement(tmp_path: Path) -> None:

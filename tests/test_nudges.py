@@ -43,6 +43,8 @@ def timeline(
         slouched=slouched,
         lateral_deg=nan,
         steps=np.zeros(k, dtype=np.int64),
+        slouch_deg=nan,
+        mean_var_g2=nan,
     )
 
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from analytics.monitor import Output, WearerMonitor
 from analytics.offline import analyze
-from analytics.params import AnalyticsParams
-from analytics.records import EventKind, Placement, SampleBatch, Trace
+from analytics.params import AnalyticsParams, Mounting
+from analytics.records import EventKind, Placement, Posture, SampleBatch, Trace
 from analytics.segments import EVENT, Segmenter
 from analytics.timeline import POSTURES
 from sensor_gateway.traces import read_trace
@@ -84,6 +84,64 @@ def test_a_sensor_taken_off_and_put_back_differently_is_recalibrated() -> None:
     assert 15 < float(np.nanmedian(flexion)) < 40  # read with the new reference
 
 
+def test_sideways_bending_is_measured_and_counted_against_iso_11226() -> None:
+    from sensor_gateway.simulator import Activity, simulate_day
+
+    p = Posture
+    walks = [Activity(p.WALKING, 60), Activity(p.SITTING, 60), Activity(p.STANDING, 20)]
+    schedule = [*walks, *walks, Activity(p.WALKING, 40)]
+    bent = [Activity(p.SITTING, 300, lateral_deg=sign * 25.0) for sign in (1, -1)]
+    day = simulate_day(seed=8, schedule=[*schedule, bent[0], Activity(p.WALKING, 30), bent[1]])
+    out = analyze({Placement.TRUNK: day.traces[Placement.TRUNK]}).output
+    tl = out.timeline
+    right = slice(len(tl) - 330 - 120, len(tl) - 330)  # the last 2 min of each bend
+    left = slice(len(tl) - 120, len(tl))
+    assert 15 < float(np.nanmedian(tl.lateral_deg[right])) < 35  # right positive
+    assert -35 < float(np.nanmedian(tl.lateral_deg[left])) < -15
+    assert float(np.nanmedian(tl.slouch_deg[left])) > 20  # a sideways slouch
+    assert tl.slouched[left].any()
+    assert sum(m.lateral_s for m in out.minutes) > 240
+
+
+def test_a_declared_trunk_mount_gives_signed_angles_from_the_first_second() -> None:
+    from sensor_gateway.simulator import Activity, simulate_day
+
+    mount = "+x -z"  # +x up the spine, -z forward (out of the chest)
+    schedule = [Activity(Posture.SITTING, 200, slouch_deg=25.0, lateral_deg=15.0)]
+    trunk = Placement.TRUNK
+    day = simulate_day(seed=9, schedule=schedule, placements=(trunk,), mounts={trunk: mount})
+    params = AnalyticsParams(mounting=Mounting(trunk=mount))
+    tl = analyze({trunk: day.traces[trunk]}, params=params).output.timeline
+    assert np.isfinite(tl.flexion_deg[:5]).all()
+    assert 20 < float(np.median(tl.flexion_deg[-30:])) < 30
+    assert 10 < float(np.median(tl.lateral_deg[-30:])) < 20
+
+
+@pytest.mark.parametrize("breathe_deg", [0.3, 1.0])
+def test_lying_still_and_breathing_is_never_not_worn(breathe_deg: float) -> None:
+    parts = [Part("walk", 60), Part("lie", 1800, breathe_deg=breathe_deg), Part("walk", 30)]
+    out = analyze({Placement.TRUNK: trace(parts, mount=TILTED)}).output
+    assert "not_worn" not in set(postures(out).tolist())
+    assert agreement(parts, out, "lying") > 0.99
+
+
+def test_a_recording_that_starts_on_a_desk_is_not_worn_from_its_first_second() -> None:
+    parts = [Part("desk", 1500), Part("walk", 60), Part("down"), Part("sit", 120, lean_deg=20)]
+    out = analyze({Placement.TRUNK: trace(parts, mount=TILTED)}).output
+    said = postures(out)
+    assert (said[:1500] == "not_worn").all()
+    assert "not_worn" not in set(said[1500:].tolist())
+
+
+def test_a_breathless_still_sensor_is_not_worn_but_a_thigh_is_judged_by_stillness_alone() -> None:
+    parts = [Part("walk", 60), Part("lie", 1500), Part("walk", 30)]
+    out = analyze({Placement.TRUNK: trace(parts, mount=TILTED)}).output
+    assert agreement([*parts[:1], Part("desk", 1500), *parts[2:]], out, "not_worn") == 1.0
+    thigh = [Part("walk", 60, thigh=True), Part("lie", 1500, breathe_deg=1.0, thigh=True)]
+    out = analyze({Placement.THIGH: trace(thigh)}).output
+    assert (postures(out)[60:1560] == "not_worn").mean() > 0.99
+
+
 def test_manual_calibration_sets_the_upright_without_walking() -> None:
     parts = [Part("sit", 10, lean_deg=0), Part("sit", 400, lean_deg=30)]
     tr = trace(parts, mount=TILTED)
@@ -113,6 +171,33 @@ def test_thigh_sitting_works_upside_down_and_at_20_hz() -> None:
             out = analyze({Placement.THIGH: t}).output
             assert agreement(parts, out, "sitting") > 0.97
             assert agreement(parts, out, "standing") > 0.9
+
+
+@pytest.mark.parametrize("resolved_by", ["down", "walk"])
+def test_a_thigh_sensor_put_back_differently_gets_a_new_reference(resolved_by: str) -> None:
+    later = [Part("down", thigh=True), Part("sit", 100, thigh=True), Part("up", thigh=True)]
+    if resolved_by == "walk":
+        later = [Part("walk", 30, thigh=True), *later]
+    parts = [
+        Part("walk", 60, thigh=True),
+        Part("stand", 30, thigh=True),
+        Part("stand", 60, thigh=True),  # the phone out of the pocket: no data
+        Part("stand", 40, thigh=True),
+        *later,
+        Part("stand", 30, thigh=True),
+    ]
+    reseated = TILTED @ rotation((0.0, 0.0, 1.0), 90.0) @ rotation((1.0, 0.0, 0.0), 60.0)
+    tr = trace(parts, mount=TILTED, remount_after=3, remount=reseated)
+    kept = (tr.t_s < 90.0) | (tr.t_s >= 150.0)
+    tr = Trace(t_s=tr.t_s[kept], accel_g=tr.accel_g[kept], rate_hz=tr.rate_hz)
+    out = analyze({Placement.THIGH: tr}).output
+    sources = [e.values["source"] for e in out.events if e.kind is EventKind.CALIBRATION]
+    assert sources == ["walking", "rewear"]
+    said = postures(out)
+    true = truth(parts)[: said.size]
+    for label in ("sitting", "standing"):
+        mask = (true == label) & (np.arange(said.size) >= 150)
+        assert float(np.mean(said[mask] == label)) > 0.9, label
 
 
 @functools.cache

@@ -56,6 +56,8 @@ def test_the_report_says_the_day_in_words(page: str) -> None:
     words = " ".join(report.sentences(day))
     assert report.duration(summary.sitting_s) in words
     assert f"{summary.slouch_fraction:.0%} of your sitting time" in words
+    sideways = report.duration(summary.lateral_s)
+    assert f"bent sideways more than 10° (the limit of ISO 11226) for {sideways}" in words
     for sentence in report.sentences(day):
         assert sentence.replace("'", "&#39;") in page
 

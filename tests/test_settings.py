@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from analytics.records import Posture
+from analytics.records import Placement, Posture
 from posture.settings import ConfigError, load_settings
 
 
@@ -47,6 +47,14 @@ def test_a_partial_min_bout_table_keeps_the_other_defaults(tmp_path: Path) -> No
     assert table[Posture.STANDING] == 2
 
 
+def test_mounts_and_slouch_sensitivity_come_from_the_file(tmp_path: Path) -> None:
+    text = '[analytics.mounting]\nthigh = "-y +z"\n[analytics.slouch]\nsensitivity = "high"\n'
+    analytics = load_settings(_toml(tmp_path, text)).analytics
+    assert analytics.mounting.axes(Placement.THIGH) == ((0.0, -1.0, 0.0), (0.0, 0.0, 1.0))
+    assert analytics.mounting.axes(Placement.TRUNK) is None
+    assert analytics.slouch.threshold_deg == 15.0
+
+
 @pytest.mark.parametrize(
     ("text", "env", "message"),
     [
@@ -66,6 +74,13 @@ def test_a_partial_min_bout_table_keeps_the_other_defaults(tmp_path: Path) -> No
             "wearer id",
         ),
         ("[mqtt\n", {}, "not valid TOML"),
+        ('[analytics.mounting]\nthigh = "+x +x"\n', {}, r"analytics\.mounting.*two different"),
+        ('[analytics.slouch]\nsensitivity = "max"\n', {}, r"sensitivity must be one of"),
+        (
+            '[analytics.slouch]\nsensitivity = "high"\nthreshold_deg = 30\n',
+            {},
+            "either sensitivity or threshold_deg",
+        ),
     ],
 )
 def test_invalid_configuration_is_one_line_naming_the_key(

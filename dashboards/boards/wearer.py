@@ -11,6 +11,8 @@ from dashboards.queries import WEARER, kind, merge, select
 
 from .common import BARS, COLOURS, STACKED_BARS, TRUNK_BANDS, WORN, colour, team_vars, thresholds
 
+LATERAL_SERIES = "bent_sideways_over_10"
+
 
 def _wearer(
     columns: str,
@@ -194,6 +196,25 @@ def wearer_drilldown() -> Json:
             unit="h",
             defaults=thresholds(("orange", None), ("green", 4)),
             custom={**BARS, "thresholdsStyle": {"mode": "line"}},
+        ),
+        Panel(
+            "Sideways bending",
+            "timeseries",
+            [
+                target(
+                    _wearer(
+                        f'sum("lateral_s") / 60.0 AS {LATERAL_SERIES}',
+                        "minute",
+                        every="$__interval",
+                        fill="none",
+                    )
+                )
+            ],
+            description="Minutes with the trunk bent sideways more than 10 degrees while sitting "
+            "or standing: beyond the limit of ISO 11226 / EN 1005-4 for static postures.",
+            unit="m",
+            custom=BARS,
+            overrides=[colour(LATERAL_SERIES, "orange")],
         ),
     ]
     return dashboard(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -35,8 +36,20 @@ def analyze(
             "--calibrate-first", min=1.0, help="Take the first S seconds as the upright reference."
         ),
     ] = None,
+    thigh_mount: Annotated[
+        str | None,
+        typer.Option(
+            "--thigh-mount",
+            help='How the thigh sensor is worn: "auto" (learned from walking) or'
+            ' "<axis up the thigh> <axis out of the body>", e.g. "+x -z" (docs/mounting.md).',
+        ),
+    ] = None,
     epochs: Annotated[
-        Path | None, typer.Option(help="Write one row per second: t_s,posture,flexion_deg.")
+        Path | None,
+        typer.Option(
+            help="Write one row per second:"
+            " t_s,posture,flexion_deg,lateral_deg,slouch_deg,slouched."
+        ),
     ] = None,
     events: Annotated[
         Path | None, typer.Option(help="Write the events, one JSON object per line.")
@@ -51,6 +64,12 @@ def analyze(
 
     if thigh is not None and placement is Placement.THIGH:
         raise fail("--thigh needs TRACE to be the trunk sensor (--placement trunk)", code=2)
+    params = settings().analytics
+    if thigh_mount is not None:
+        try:
+            params = replace(params, mounting=replace(params.mounting, thigh=thigh_mount))
+        except ValueError as err:
+            raise fail(f"--thigh-mount: {err}", code=2) from None
     named = (
         {placement: trace} if thigh is None else {Placement.TRUNK: trace, Placement.THIGH: thigh}
     )
@@ -61,9 +80,7 @@ def analyze(
     for note in notes:
         err_console.print(f"[yellow]note:[/] {escape(note)}")
     with err_console.status("analysing"):
-        analysis = run_analysis(
-            traces, params=settings().analytics, calibrate_first_s=calibrate_first
-        )
+        analysis = run_analysis(traces, params=params, calibrate_first_s=calibrate_first)
     try:
         if epochs is not None:
             write_epochs(epochs, analysis.output.timeline)

@@ -433,6 +433,13 @@ def _w_bands(w: Wearer, sel: Selection) -> list[Row]:
     )
 
 
+@wearer_oracle("posture-wearer/Sideways bending/A")
+def _w_sideways(w: Wearer, sel: Selection) -> list[Row]:
+    return _per_interval(
+        w, sel, lambda ms: {"bent_sideways_over_10": sum(m.lateral_s for m in ms) / 60}
+    )
+
+
 @wearer_oracle("posture-wearer/Sitting bouts/A")
 def _w_bouts(w: Wearer, sel: Selection) -> list[Row]:
     return [
