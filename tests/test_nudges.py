@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from analytics.nudges import Nudger, Schedule
+from analytics.nudges import Nudger
+from analytics.schedule import Schedule
 from analytics.params import BoutRules, NudgePolicy
 from analytics.records import Event, EventKind, Posture
 from analytics.summary import summarise
