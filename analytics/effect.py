@@ -85,9 +85,8 @@ class Effect:
     @property
     def difference(self) -> float | None:
         """Break rate after sent nudges minus after withheld ones (None without both)."""
-        if not (self.sent.decisions and self.withheld.decisions):
-            return None
-        return self.sent.breaks / self.sent.decisions - self.withheld.breaks / self.withheld.decisions
+        sent, withheld = self.sent.rate, self.withheld.rate
+        return None if sent is None or withheld is None else sent - withheld
 
     @property
     def interval(self) -> tuple[float, float] | None:
