@@ -12,8 +12,9 @@
   that is within `defer_max_s` of the moment the last pause ended (or the wearer could first
   have been nudged); otherwise, or if the bout ends first, it is dropped.
 - Decision points: every moment a nudge is due gives a `nudge_decision` event once its outcome
-  is known: `decision` "sent", "withheld" (opt-in `withhold_probability`: a micro-randomised
-  design, each draw reproducible from the seed, the wearer and the time) or "dropped"; how long
+  is known: `decision` "sent", "withheld" (opt-in `withhold_probability`, for movement-break
+  and standing nudges: a micro-randomised design, each draw reproducible from the seed, the
+  wearer and the time) or "dropped"; how long
   it waited and why; whether a break (a movement nudge: upright for `break_min_s`; a standing
   nudge: walking or sitting; a slouch nudge: sitting up) started within `response_s`, and how
   long the break lasted. A sent nudge also gives a `nudge` event (with the words chosen for it)
@@ -291,7 +292,9 @@ class Nudger:
     ) -> None:
         """Send or withhold the nudge at `at`, and watch what follows."""
         p = self.policy
-        withheld = uniform(p.seed, self.wearer_id, "withhold", reason, at) < p.withhold_probability
+        # only break nudges are withheld: their effect is a break; a slouch nudge is feedback
+        draw = uniform(p.seed, self.wearer_id, "withhold", reason, at)
+        withheld = reason != "slouch" and draw < p.withhold_probability
         values["decision"] = "withheld" if withheld else "sent"
         if not withheld:
             kind = phrases.kind_of(reason, p.preset)

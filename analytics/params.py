@@ -177,7 +177,7 @@ class NudgePolicy:
     response_s: float = 5 * 60.0  # a break must start within this long to count as a response
     defer_max_s: float = 10 * 60.0  # a deferred nudge goes out this soon after the wait ends
     context_max_s: float = 4 * 3600.0  # a busy context ends after this long at the latest
-    withhold_probability: float = 0.0  # opt-in: share of decision points withheld (a study)
+    withhold_probability: float = 0.0  # opt-in: share of break nudges withheld (a study)
     seed: int = 0  # of the reproducible random choices (withholding, messages, adaptation)
     adaptive: bool = False  # opt-in: learn each wearer's interval (a Thompson-sampling bandit)
     intervals_s: tuple[float, ...] = INTERVALS_S  # ... among these intervals ...

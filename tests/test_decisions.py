@@ -125,3 +125,12 @@ def test_at_most_one_decision_a_second() -> None:
 def test_a_withhold_probability_outside_0_to_1_is_refused(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="withhold_probability"):
         NudgePolicy(**bad)  # type: ignore[arg-type]
+
+
+def test_slouch_nudges_are_never_withheld() -> None:
+    """Withholding is for the break nudges, whose effect is a break; a slouch nudge is feedback."""
+    n = Nudger("w1", NudgePolicy(withhold_probability=0.9, sitting_s=1e6), BoutRules(), hold_s=60.0)
+    events = n.push(timeline(T0, (S, 600), slouch=(5, 595))) + n.flush()
+    made = decisions(events)
+    assert len(made) >= 15
+    assert {(d.values["reason"], d.values["decision"]) for d in made} == {("slouch", "sent")}
