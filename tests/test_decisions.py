@@ -9,6 +9,7 @@ from scipy.stats import binomtest
 from analytics.nudges import BREAK_CAP_S, Nudger
 from analytics.params import BoutRules, NudgePolicy
 from analytics.records import Event, EventKind, Posture
+from analytics.timeline import Timeline
 from tests.synthetic import timeline
 
 T0 = 1_709_625_600.0  # 2024-03-05 08:00 UTC
@@ -130,7 +131,8 @@ def test_a_withhold_probability_outside_0_to_1_is_refused(bad: dict[str, float])
 def test_slouch_nudges_are_never_withheld() -> None:
     """Withholding is for the break nudges, whose effect is a break; a slouch nudge is feedback."""
     n = Nudger("w1", NudgePolicy(withhold_probability=0.9, sitting_s=1e6), BoutRules(), hold_s=60.0)
-    events = n.push(timeline(T0, (S, 600), slouch=(5, 595))) + n.flush()
+    spells = [timeline(T0 + 2400 * i, (S, 40), slouch=(2, 5)) for i in range(20)]
+    events = n.push(Timeline.concat(spells)) + n.flush()
     made = decisions(events)
     assert len(made) >= 15
     assert {(d.values["reason"], d.values["decision"]) for d in made} == {("slouch", "sent")}
