@@ -124,8 +124,8 @@ def _percent(x: float) -> str:
     return f"{100 * x:.0f} %"
 
 
-def describe(e: Effect) -> list[str]:
-    """The effect in plain words, one sentence each."""
+def describe(e: Effect, *, person: str = "the wearer") -> list[str]:
+    """The effect in plain words, one sentence each (about `person`: "you" in a report)."""
     what = {"sitting": "movement-break", "standing": "standing", "slouch": "slouch"}[e.reason]
     response = "sat up" if e.reason == "slouch" else "took a break"
     out = []
@@ -136,7 +136,7 @@ def describe(e: Effect) -> list[str]:
         lo, hi = rate.interval
         out.append(
             f"After {rate.decisions} {what} nudge{'s' if rate.decisions != 1 else ''} {name}, "
-            f"the wearer {response} within the response window {rate.breaks} "
+            f"{person} {response} within the response window {rate.breaks} "
             f"time{'s' if rate.breaks != 1 else ''} ({_percent(rate.breaks / rate.decisions)}, "
             f"95 % interval {_percent(lo)} to {_percent(hi)})."
         )
