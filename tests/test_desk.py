@@ -9,7 +9,7 @@ import pytest
 from analytics.desk import DeskTrack
 from analytics.monitor import Output, WearerMonitor
 from analytics.params import DeskRules
-from analytics.records import EventKind, Placement, Posture
+from analytics.records import Context, EventKind, Placement, Posture
 from analytics.timeline import POSTURES
 from tests.synthetic import Part, rotation, timeline, trace
 
@@ -98,3 +98,25 @@ def test_evidence_weighs_the_seconds_at_each_height() -> None:
     assert track.evidence(t) == pytest.approx(-1.0)  # half the seconds at sitting height
     track.report(T0 + 75, 110.0)
     assert track.evidence(t) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("batch_s", [1.0, 7.0, 600.0])
+def test_desk_heights_and_contexts_give_the_same_output_however_the_samples_arrive(
+    batch_s: float,
+) -> None:
+    tr = trace(day(12.0), mount=MOUNT, start_s=T0, rate_hz=25.0)
+
+    def streamed(max_s: float) -> Output:
+        m = WearerMonitor("w", placements=(Placement.TRUNK,), max_wait_s=1300.0)
+        m.desk_height(72.0, t_s=T0)
+        m.desk_height(110.0, t_s=T0 + 1032.0)
+        m.busy(Context(T0 + 300.0, T0 + 700.0, "calendar"))
+        return Output.merge(
+            [m.feed(Placement.TRUNK, b) for b in tr.batches(sensor_id="s", max_s=max_s)]
+            + [m.finish()]
+        )
+
+    whole, parts = streamed(1200.0), streamed(batch_s)
+    assert np.array_equal(whole.timeline.posture, parts.timeline.posture)
+    assert sorted(whole.events, key=repr) == sorted(parts.events, key=repr)
+    assert [e.kind for e in whole.events if e.kind is EventKind.DESK] == [EventKind.DESK] * 2
