@@ -204,7 +204,8 @@ class Nudger:
         plan.away_s += end - start
         stop = min(end, ends_s)
         posture = "upright" if plan.reason == "sitting" and code in _UPRIGHT else "posture"
-        for t in np.arange(start, stop).tolist():  # second by second: pauses may begin anywhere
+        seconds = np.arange(start, stop).tolist() if plan.due_s < stop else []
+        for t in seconds:  # second by second: pauses may begin anywhere
             lo, hi = max(t, plan.due_s), min(t + 1.0, stop)
             if lo >= hi:
                 continue
