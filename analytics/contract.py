@@ -74,10 +74,13 @@ VALUE_TYPES: Final[dict[str, type]] = {
 VALUE_CHOICES: Final[dict[str, frozenset[str]]] = {
     "placement": frozenset(p.value for p in Placement),
     "posture": frozenset(p.value for p in Posture),
+    "decision": frozenset({"sent", "withheld", "dropped"}),
+    "position": frozenset({"sitting", "standing"}),
 }
 # Durations and counts: never negative.
 NON_NEGATIVE: Final = frozenset(
     {"duration_s", "sitting_s", "interruptions", "response_s", "steps", "cadence_spm"}
+    | {"bout_s", "delay_s", "break_s", "interval_s", "height_cm"}
 )
 
 

@@ -179,8 +179,10 @@ def decode_context(payload: bytes) -> ContextState:
         raise PayloadError(f"context payload of {len(payload)} bytes (at most 4096)")
     try:
         data = json.loads(payload.decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise PayloadError(f"not JSON: {err}") from None
+    except PayloadError:
+        raise
+    except (UnicodeDecodeError, RecursionError, ValueError) as err:  # ValueError: bad JSON
+        raise PayloadError(f"not JSON: {str(err)[:200]}") from None
     if not isinstance(data, dict):
         raise PayloadError(f"context payload is a JSON {type(data).__name__}, not an object")
     if "v" in data and (data["v"] != SCHEMA_VERSION or isinstance(data["v"], bool)):
