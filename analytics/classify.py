@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .decoder import Decided, PostureDecoder
+from .desk import DeskTrack
 from .epochs import EpochBlock
 from .orientation import Calibration, UprightReference
 from .params import AnalyticsParams
@@ -38,6 +39,10 @@ class Classifier:
     @property
     def references(self) -> dict[Placement, UprightReference]:
         return self._decoder.references
+
+    def use_desk(self, desk: DeskTrack) -> None:
+        """Weigh this desk's heights as evidence for sitting or standing (trunk only)."""
+        self._decoder.desk = desk
 
     def calibrate(self, start_s: float) -> None:
         """Manual calibration: the wearer sits (or stands) tall from `start_s` on."""

@@ -58,15 +58,31 @@ VALUE_TYPES: Final[dict[str, type]] = {
     "steps": int,  # walking bouts: steps counted
     "cadence_spm": float,  # walking bouts: steps per minute
     "lateral_mean_deg": float,  # slouch episodes: mean sideways tilt
+    # nudges: the bout so far and the words chosen (analytics/phrases.py); `nudge_decision`
+    # (one per moment a nudge was due) also says what was decided and what followed
+    "bout_s": float,  # how long the bout (sitting, standing, slouching) had lasted
+    "phrase": str,  # "<kind>.<index>" in the message bank
+    "language": str,  # of the message: "en" or "de"
+    "decision": str,  # "sent", "withheld" (a study's random share) or "dropped"
+    "deferred_by": str,  # why it waited: "busy", "upright", "snooze", "dnd", "quiet_hours"...
+    "delay_s": float,  # from when it was due to the decision
+    "break_s": float,  # how long the break that followed lasted
+    "interval_s": float,  # the adaptively chosen interval of the bout's first nudge
+    # desk: a stretch with a sit-stand desk at one height (and `sitting_s` sat in it)
+    "height_cm": float,
+    "position": str,  # "sitting" or "standing" height
 }
 # Values that name one of a few things (they become tags or labels downstream).
 VALUE_CHOICES: Final[dict[str, frozenset[str]]] = {
     "placement": frozenset(p.value for p in Placement),
     "posture": frozenset(p.value for p in Posture),
+    "decision": frozenset({"sent", "withheld", "dropped"}),
+    "position": frozenset({"sitting", "standing"}),
 }
 # Durations and counts: never negative.
 NON_NEGATIVE: Final = frozenset(
     {"duration_s", "sitting_s", "interruptions", "response_s", "steps", "cadence_spm"}
+    | {"bout_s", "delay_s", "break_s", "interval_s", "height_cm"}
 )
 
 

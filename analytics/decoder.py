@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .arrays import angle_deg, running_sum, unit
+from .desk import DeskTrack
 from .hmm import STAND, WALKING, Movement, decode, emission, settled
 from .orientation import Calibration, ManualCalibration, UprightReference
 from .params import AnalyticsParams
@@ -119,6 +120,7 @@ class PostureDecoder:
         self._last: np.int8 | None = None  # posture of the last decided second, if known
         self._manual: ManualCalibration | None = None
         self._calibrations: list[Calibration] = []
+        self.desk: DeskTrack | None = None  # a sit-stand desk's heights, if known
 
     def calibrate(self, start_s: float) -> None:
         """Take the mean gravity over the `manual_s` seconds from `start_s` as upright."""
@@ -392,11 +394,15 @@ class PostureDecoder:
             if ref is not None and ref.up is not None and piece.n:
                 tilt = float(angle_deg(piece.g_sum, ref.up))
             lying = self.params.thresholds.lying_deg
-            emissions.append(
-                emission(
-                    tilt, self.params.trunk, lying_deg=lying, duration_s=piece.end - piece.start
-                )
+            e = emission(
+                tilt, self.params.trunk, lying_deg=lying, duration_s=piece.end - piece.start
             )
+            if self.desk is not None and self.desk.known:
+                assert self._held is not None
+                rows = slice(max(self._row(piece.start), 0), max(self._row(piece.end), 0))
+                standing = self.desk.evidence(self._held.t_s[rows])
+                e = e + np.array([standing / 2.0, -standing / 2.0, 0.0])
+            emissions.append(e)
         return decode(self._anchor, [p.move for p in chain], emissions, self.params.trunk)
 
     def _settle(self) -> None:

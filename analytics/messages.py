@@ -1,16 +1,22 @@
-"""Messages to and from the wearer: nudges (`<root>/<wearer>/nudge`, to devices and desktops)
-and the wearer's commands (`<root>/<wearer>/cmd`: snooze, do-not-disturb, calibrate, quiet
-hours). Versioned JSON like the rest of the contract (analytics/contract.py); decoding raises
+"""Messages to and from the wearer: nudges (`<root>/<wearer>/nudge`, to devices and desktops),
+the wearer's commands (`<root>/<wearer>/cmd`: snooze, do-not-disturb, calibrate, quiet hours)
+and what says the wearer is busy (`<root>/<wearer>/context`, or any topic with busy values).
+Versioned JSON like the rest of the contract (analytics/contract.py); decoding raises
 `PayloadError` with the reason.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from .contract import (
     ID_PATTERN,
+    SCHEMA_VERSION,
     PayloadError,
     envelope,
     field,
@@ -20,7 +26,10 @@ from .contract import (
     wearer_of,
 )
 from .params import clock_minutes
+from .phrases import PHRASES, render
 from .records import Event, EventKind
+
+NUDGE_REASONS: Final = ("sitting", "standing", "slouch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,19 +38,26 @@ class Nudge:
 
     wearer_id: str
     t_s: float
-    reason: str  # "sitting" or "slouch"
+    reason: str  # one of NUDGE_REASONS
     message: str
     nudge_id: str
 
 
 def nudge_message(event: Event) -> str:
-    """The words a wearer sees for a nudge event."""
+    """The words a wearer sees for a nudge event: its phrase from the bank (analytics/phrases.py)
+    in its language, naming the bout's length."""
     reason = event.values.get("reason")
-    sitting = event.values.get("sitting_s")
+    phrase, language = event.values.get("phrase"), event.values.get("language", "en")
+    bout = event.values.get("bout_s", event.values.get("sitting_s"))
+    if isinstance(phrase, str) and isinstance(bout, int | float) and language in PHRASES:
+        with contextlib.suppress(KeyError):
+            return render(phrase, language=str(language), bout_s=float(bout))
     if reason == "slouch":
         return "You have been leaning forward for a while: sit back and straighten up."
-    if isinstance(sitting, int | float) and sitting > 0:
-        return f"You have been sitting for {round(sitting / 60)} min: time to stand up and move."
+    if reason == "standing":
+        return "You have been standing still for a while: walk a little or sit down."
+    if isinstance(bout, int | float) and bout > 0:
+        return f"You have been sitting for {round(bout / 60)} min: time to stand up and move."
     return "Time to stand up and move for a few minutes."
 
 
@@ -62,7 +78,7 @@ def encode_nudge(event: Event) -> bytes:
 def decode_nudge(payload: bytes) -> Nudge:
     data = load_object(payload, expected_type="nudge")
     reason = field(data, "reason", str)
-    if reason not in ("sitting", "slouch"):
+    if reason not in NUDGE_REASONS:
         raise PayloadError(f"unknown nudge reason {reason[:40]!r}")
     message = field(data, "message", str)
     if len(message) > 500:
@@ -88,21 +104,26 @@ class Command:
 
     wearer_id: str
     name: str  # one of COMMANDS
-    minutes: float = 0.0  # snooze: for how long
+    minutes: float = 0.0  # snooze: for how long (or until `until_s`)
     on: bool = False  # dnd: on or off
+    until_s: float | None = None  # snooze, dnd on: until this unix time (dnd: else end of day)
     spans: tuple[tuple[str, str], ...] = ()  # quiet_hours: ("HH:MM", "HH:MM") pairs; () = none
 
     def __post_init__(self) -> None:
         if self.name not in COMMANDS:
             raise ValueError(f"unknown command {self.name!r} (one of {', '.join(COMMANDS)})")
+        if self.until_s is not None and self.name not in ("snooze", "dnd"):
+            raise ValueError(f"command {self.name!r} takes no end time")
 
 
 def encode_command(command: Command) -> bytes:
     body: dict[str, Any] = {"cmd": command.name}
-    if command.name == "snooze":
+    if command.name == "snooze" and command.until_s is None:
         body["minutes"] = command.minutes
     elif command.name == "dnd":
         body["on"] = command.on
+    if command.until_s is not None:
+        body["until"] = command.until_s
     elif command.name == "quiet_hours":
         body["spans"] = [list(span) for span in command.spans]
     return to_json(envelope("cmd", command.wearer_id, "", "") | body)
@@ -115,10 +136,14 @@ def decode_command(payload: bytes) -> Command:
     if name not in COMMANDS:
         raise PayloadError(f"unknown command {name[:40]!r}")
     wearer = wearer_of(data)
+    until = number(data, "until", lo=0.0) if data.get("until") is not None else None
     if name == "snooze":
+        if until is not None:
+            return Command(wearer, name, until_s=until)
         return Command(wearer, name, minutes=number(data, "minutes", lo=1.0, hi=24 * 60.0))
     if name == "dnd":
-        return Command(wearer, name, on=field(data, "on", bool))
+        on = field(data, "on", bool)
+        return Command(wearer, name, on=on, until_s=until if on else None)
     if name == "quiet_hours":
         raw = field(data, "spans", list)
         if len(raw) > 8 or not all(
@@ -135,3 +160,66 @@ def decode_command(payload: bytes) -> Command:
             raise PayloadError(str(err)) from None
         return Command(wearer, name, spans=tuple((s[0], s[1]) for s in raw))
     return Command(wearer, name)
+
+
+@dataclass(frozen=True, slots=True)
+class ContextState:
+    """What a context message says: the wearer is busy (until when) or not, and who says so."""
+
+    busy: bool
+    until_s: float | None  # unix seconds; None: until it says otherwise (at most context_max_s)
+    source: str
+
+
+def decode_context(payload: bytes) -> ContextState:
+    """A `<root>/<wearer>/context` payload: a JSON object with `busy` (bool), optional `until`
+    (unix seconds, or ISO 8601 with a time zone) and `source` (an identifier); `v`, if given,
+    must be 1. Raises `PayloadError`."""
+    if len(payload) > 4096:
+        raise PayloadError(f"context payload of {len(payload)} bytes (at most 4096)")
+    try:
+        data = json.loads(payload.decode("utf-8"), parse_constant=_no_constant)
+    except PayloadError:
+        raise
+    except (UnicodeDecodeError, RecursionError, ValueError) as err:  # ValueError: bad JSON
+        raise PayloadError(f"not JSON: {str(err)[:200]}") from None
+    if not isinstance(data, dict):
+        raise PayloadError(f"context payload is a JSON {type(data).__name__}, not an object")
+    if "v" in data and (data["v"] != SCHEMA_VERSION or isinstance(data["v"], bool)):
+        raise PayloadError(f"unsupported schema version {data['v']!r} (expected 1)")
+    busy = field(data, "busy", bool)
+    source = data.get("source", "context")
+    if not isinstance(source, str) or not ID_PATTERN.fullmatch(source):
+        raise PayloadError("field 'source' must be 1-64 letters, digits, '_', '.' or '-'")
+    until = data.get("until")
+    if until is None:
+        return ContextState(busy, None, source)
+    if isinstance(until, str):
+        try:
+            when = datetime.fromisoformat(until[:40])
+        except ValueError:
+            raise PayloadError(f"field 'until' {until[:40]!r} is not an ISO 8601 time") from None
+        if when.tzinfo is None:
+            raise PayloadError("field 'until' needs a time zone (e.g. 2026-09-21T14:00+02:00)")
+        return ContextState(busy, when.timestamp(), source)
+    return ContextState(busy, number(data, "until", lo=0.0), source)
+
+
+def _no_constant(name: str) -> None:
+    raise PayloadError(f"non-finite number {name} in payload")
+
+
+def busy_state(payload: bytes, busy_values: Sequence[str]) -> bool:
+    """Whether a state topic's payload is one of `busy_values` (case-insensitive; a JSON
+    string's quotes are ignored), e.g. Home Assistant's mqtt_statestream `on` of a calendar or
+    a `binary_sensor`, or a presence of `Busy`. Raises `PayloadError` for a payload that is
+    not a short text."""
+    if len(payload) > 256:
+        raise PayloadError(f"state payload of {len(payload)} bytes (at most 256)")
+    try:
+        text = payload.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise PayloadError("state payload is not UTF-8 text") from None
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1].strip()
+    return text.casefold() in {v.casefold() for v in busy_values}

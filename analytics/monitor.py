@@ -1,7 +1,10 @@
 """The per-wearer streaming engine: sample batches in, seconds, events and minutes out.
 
     batches -> Epocher (per sensor) -> Aligner -> Classifier -> NotWornDetector -> Debouncer
-            -> SlouchTracker -> PostureBouts, SittingBouts, Nudger, MinuteAggregator
+            -> SlouchTracker -> PostureBouts, SittingBouts, Nudger, DeskTrack, MinuteAggregator
+
+Besides samples, the engine takes what the wearer and the world say, stamped with data time:
+commands (calibrate, snooze, do-not-disturb, quiet hours), busy contexts and desk heights.
 
 Every stage releases a second only when nothing that arrives later can change it, so the output
 depends only on the samples and their timestamps, never on how they were chunked into batches.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -18,13 +22,22 @@ from .align import Aligner
 from .bouts import PostureBouts, SittingBouts
 from .classify import Classifier
 from .debounce import Debouncer
+from .desk import DeskTrack
 from .epochs import EpochBlock, Epocher
 from .minutes import MinuteAggregator
 from .notworn import NotWornDetector
 from .nudges import Nudger
 from .orientation import Calibration
 from .params import AnalyticsParams
-from .records import Event, EventKind, MinuteMetrics, Placement, SampleBatch, WearerState
+from .records import (
+    Context,
+    Event,
+    EventKind,
+    MinuteMetrics,
+    Placement,
+    SampleBatch,
+    WearerState,
+)
 from .slouch import SlouchTracker
 from .timeline import POSTURES, Timeline
 
@@ -57,11 +70,14 @@ class WearerMonitor:
         placements: Iterable[Placement] = (Placement.TRUNK,),
         params: AnalyticsParams | None = None,
         calibrations: Mapping[Placement, Calibration] | None = None,
+        nudge_state: Mapping[str, Any] | None = None,
         max_wait_s: float = 60.0,
     ) -> None:
-        """`calibrations`: references to start from (a wearer's persisted ones); `max_wait_s`:
-        how far one sensor may run ahead of another before its seconds are released without
-        the other's (an offline run with long batches needs more than the batch length)."""
+        """`calibrations`: references to start from (a wearer's persisted ones); `nudge_state`:
+        the adaptive nudge timing learned before (`nudge_state()`; ValueError if it is not
+        one); `max_wait_s`: how far one sensor may run ahead of another before its seconds are
+        released without the other's (an offline run with long batches needs more than the
+        batch length)."""
         self.wearer_id = wearer_id
         self.params = params or AnalyticsParams()
         th = self.params.thresholds
@@ -79,8 +95,14 @@ class WearerMonitor:
         self._sitting_bouts = SittingBouts(wearer_id, self.params.bouts)
         self._minutes = MinuteAggregator(wearer_id)
         self._nudger = Nudger(
-            wearer_id, self.params.nudges, self.params.bouts, self.params.slouch.hold_s
+            wearer_id,
+            self.params.nudges,
+            self.params.bouts,
+            self.params.slouch.hold_s,
+            bandit_state=nudge_state,
         )
+        self._desk = DeskTrack(wearer_id, self.params.desk)
+        self._classifier.use_desk(self._desk)
         self._latest_t = -np.inf  # end of the latest samples fed: "now" for commands
 
     @property
@@ -119,6 +141,11 @@ class WearerMonitor:
             if ref.up is not None
         }
 
+    def nudge_state(self) -> dict[str, Any] | None:
+        """The adaptive nudge timing learned so far (to persist), None if not adaptive."""
+        bandit = self._nudger.bandit
+        return bandit.state() if bandit is not None else None
+
     # -- commands (from the wearer's cmd topic); times are data times, default "now" ---------
 
     def _now(self, t_s: float | None) -> float:
@@ -132,16 +159,48 @@ class WearerMonitor:
         """Manual calibration: the wearer sits (or stands) tall for `manual_s` from `t_s` on."""
         self._classifier.calibrate(self._now(t_s))
 
-    def snooze(self, duration_s: float, t_s: float | None = None) -> None:
-        """No nudges for `duration_s` from `t_s` on."""
-        if not duration_s > 0:
+    def snooze(
+        self,
+        duration_s: float | None = None,
+        t_s: float | None = None,
+        *,
+        until_s: float | None = None,
+    ) -> None:
+        """No nudges for `duration_s` (or until `until_s`) from `t_s` on; replaces an earlier
+        snooze. Raises ValueError."""
+        if (duration_s is None) == (until_s is None):
+            raise ValueError("give either the snooze's duration or its end")
+        if duration_s is not None and not duration_s > 0:
             raise ValueError(f"snooze duration must be positive, got {duration_s}")
         start = self._now(t_s)
-        self._nudger.schedule.snooze(start, start + duration_s)
+        end = start + duration_s if duration_s is not None else until_s
+        assert end is not None
+        if not end > start:
+            raise ValueError(f"snooze must end after it starts, got {end - start:g} s")
+        self._nudger.schedule.snooze(start, end)
 
-    def dnd(self, on: bool, t_s: float | None = None) -> None:
-        """Do-not-disturb on or off from `t_s` on."""
-        self._nudger.schedule.dnd(self._now(t_s), on=on)
+    def dnd(self, on: bool, t_s: float | None = None, *, until_s: float | None = None) -> None:
+        """Do-not-disturb on or off from `t_s` on; on lasts until `until_s`, else until the end
+        of the wearer's day (midnight in `NudgePolicy.timezone`)."""
+        start = self._now(t_s)
+        if on and until_s is not None and not until_s > start:
+            raise ValueError(f"do-not-disturb must end after it starts, got {until_s - start:g} s")
+        self._nudger.schedule.dnd(start, on=on, until_s=until_s)
+
+    def context(
+        self, busy: bool, source: str, t_s: float | None = None, *, until_s: float | None = None
+    ) -> None:
+        """From `t_s` on, `source` says the wearer is busy (until `until_s`, at most
+        `NudgePolicy.context_max_s`) or no longer busy."""
+        self._nudger.schedule.context(self._now(t_s), source, busy=busy, until_s=until_s)
+
+    def busy(self, context: Context) -> None:
+        """A busy interval known in advance (a calendar entry): nudges wait until it ends."""
+        self._nudger.schedule.busy(context.start_s, context.end_s, context.source)
+
+    def desk_height(self, height_cm: float, t_s: float | None = None) -> None:
+        """The wearer's sit-stand desk is `height_cm` high from `t_s` on. Raises ValueError."""
+        self._desk.report(self._now(t_s), height_cm)
 
     def quiet_hours(self, spans: Sequence[tuple[str, str]], t_s: float | None = None) -> None:
         """From `t_s` on, no nudges in these daily ("HH:MM", "HH:MM") spans (wearer's zone).
@@ -181,11 +240,11 @@ class WearerMonitor:
             events = events + more
         events = [*self._calibration_events(calibrations), *events]
         events += self._posture_bouts.push(timeline) + self._sitting_bouts.push(timeline)
-        events += self._nudger.push(timeline)
+        events += self._nudger.push(timeline) + self._desk.push(timeline)
         minutes = self._minutes.push(timeline)
         if final:
             events += self._posture_bouts.flush() + self._sitting_bouts.flush()
-            events += self._nudger.flush()
+            events += self._nudger.flush() + self._desk.flush()
             minutes += self._minutes.flush()
         events.sort(key=lambda e: (e.end_s, e.start_s, e.kind.value))
         return Output(timeline=timeline, events=events, minutes=minutes)

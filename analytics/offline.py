@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -10,7 +10,7 @@ import numpy as np
 from .monitor import Output, WearerMonitor
 from .orientation import Calibration
 from .params import AnalyticsParams
-from .records import Placement, SampleBatch, Trace
+from .records import Context, Placement, SampleBatch, Trace
 from .summary import DaySummary, summarise
 
 
@@ -44,12 +44,14 @@ def analyze(
     progress: Callable[[float], None] | None = None,
     calibrate_first_s: float | None = None,
     calibrations: Mapping[Placement, Calibration] | None = None,
+    contexts: Iterable[Context] = (),
 ) -> Analysis:
     """Run the streaming engine over whole traces (one per placement) and summarise the result.
 
     The engine's output does not depend on how the samples are chunked; large chunks are
     fastest. `calibrate_first_s` takes the first seconds of the data as the upright reference
-    (a manual calibration); `calibrations` carries references in (a wearer's persisted ones).
+    (a manual calibration); `calibrations` carries references in (a wearer's persisted ones);
+    `contexts` are busy intervals (meetings, calls) during which nudges wait.
     `progress` is called with the fraction done (0..1) as the work goes on.
     """
     if not traces:
@@ -66,6 +68,8 @@ def analyze(
         calibrations=calibrations,
         max_wait_s=max(60.0, 2.0 * chunk_s),
     )
+    for context in contexts:
+        monitor.busy(context)
     if calibrate_first_s is not None:
         monitor.calibrate(min(float(t.t_s[0]) for t in traces.values() if len(t)))
     parts = []

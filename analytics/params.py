@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .records import Placement, Posture
@@ -228,6 +229,14 @@ class Mounting:
         return parse_mount(self.thigh if placement is Placement.THIGH else self.trunk)
 
 
+# Research defaults for movement-break nudges (docs/nudges.md has the sources): a prompt after
+# 30 min of continuous sitting; 20, 30, 45 and 60 min are the intervals offered.
+INTERVALS_S: Final = (20 * 60.0, 30 * 60.0, 45 * 60.0, 60 * 60.0)
+# What a nudge asks for: a break of 1-2 min upright, or (preset "walk5") a 5 min walk.
+BREAK_TARGETS_S: Final = {"break": 120.0, "walk5": 300.0}
+LANGUAGES: Final = ("en", "de")
+
+
 @dataclass(frozen=True, slots=True)
 class NudgePolicy:
     """When the wearer is nudged, and how a nudge's effect is judged (analytics/nudges.py).
@@ -238,17 +247,51 @@ class NudgePolicy:
 
     sitting_s: float = 30 * 60.0  # a movement-break nudge when a sitting bout is this long ...
     repeat_s: float = 15 * 60.0  # ... and again after this long while still sitting
+    preset: str = "break"  # what the nudge asks for: "break" (2 min upright) or "walk5"
+    standing: bool = False  # opt-in: nudge after a long spell of standing still ...
+    standing_s: float = 45 * 60.0  # ... this long (sit-stand desk users)
     slouch: bool = True  # nudge when a slouch episode is confirmed ...
     slouch_every_s: float = 30 * 60.0  # ... at most once per this long
     response_s: float = 5 * 60.0  # a break must start within this long to count as a response
+    defer_max_s: float = 10 * 60.0  # a deferred nudge goes out this soon after the wait ends
+    context_max_s: float = 4 * 3600.0  # a busy context ends after this long at the latest
+    withhold_probability: float = 0.0  # opt-in: share of break nudges withheld (a study)
+    seed: int = 0  # of the reproducible random choices (withholding, messages, adaptation)
+    adaptive: bool = False  # opt-in: learn each wearer's interval (a Thompson-sampling bandit)
+    intervals_s: tuple[float, ...] = INTERVALS_S  # ... among these intervals ...
+    adaptive_min_s: float = 20 * 60.0  # ... within these bounds (set by the ergonomist)
+    adaptive_max_s: float = 60 * 60.0
+    language: str = "en"  # of the messages: "en" or "de"
     timezone: str = "UTC"
     working_hours: tuple[str, str] | None = None  # e.g. ("08:00", "18:00")
     working_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)  # 0 = Monday
     quiet_hours: tuple[tuple[str, str], ...] = ()  # e.g. (("12:00", "13:00"),)
 
     def __post_init__(self) -> None:
-        for name in ("sitting_s", "repeat_s", "slouch_every_s", "response_s"):
+        for name in ("sitting_s", "repeat_s", "slouch_every_s", "response_s", "standing_s"):
             _positive(name, getattr(self, name))
+        for name in ("defer_max_s", "context_max_s"):
+            _positive(name, getattr(self, name))
+        if self.preset not in BREAK_TARGETS_S:
+            raise ValueError(
+                f"preset must be one of {', '.join(BREAK_TARGETS_S)}, got {self.preset!r}"
+            )
+        if not 0.0 <= self.withhold_probability < 1.0:
+            raise ValueError(
+                f"withhold_probability must be in [0, 1), got {self.withhold_probability}"
+            )
+        if self.language not in LANGUAGES:
+            raise ValueError(
+                f"language must be one of {', '.join(LANGUAGES)}, got {self.language!r}"
+            )
+        object.__setattr__(self, "intervals_s", tuple(float(x) for x in self.intervals_s))
+        for x in self.intervals_s:
+            _positive("intervals_s", x)
+        if self.adaptive and not self.arms_s:
+            raise ValueError(
+                f"no interval of intervals_s lies within adaptive_min_s..adaptive_max_s "
+                f"({self.adaptive_min_s:g}..{self.adaptive_max_s:g} s)"
+            )
         object.__setattr__(self, "working_days", tuple(self.working_days))
         object.__setattr__(self, "quiet_hours", tuple(tuple(q) for q in self.quiet_hours))
         if any(not 0 <= d <= 6 for d in self.working_days):
@@ -263,6 +306,30 @@ class NudgePolicy:
                 raise ValueError(f"a time span must be (start, end), got {span!r}")
             for text in span:
                 clock_minutes(text)
+
+    @property
+    def target_s(self) -> float:
+        """How long a break the nudge asks for (the preset's)."""
+        return BREAK_TARGETS_S[self.preset]
+
+    @property
+    def arms_s(self) -> tuple[float, ...]:
+        """The intervals an adaptive policy may choose: `intervals_s` within the bounds."""
+        lo, hi = self.adaptive_min_s, self.adaptive_max_s
+        return tuple(sorted(x for x in set(self.intervals_s) if lo <= x <= hi))
+
+
+@dataclass(frozen=True, slots=True)
+class DeskRules:
+    """How a sit-stand desk's height speaks for sitting or standing (analytics/desk.py)."""
+
+    standing_cm: float = 90.0  # a desk at least this high is at standing height
+    weight: float = 2.0  # log-odds a still stretch at a known desk height adds (trunk only)
+
+    def __post_init__(self) -> None:
+        _positive("standing_cm", self.standing_cm)
+        if self.weight < 0:
+            raise ValueError(f"weight must be >= 0, got {self.weight}")
 
 
 def clock_minutes(text: str) -> int:
@@ -293,6 +360,7 @@ class AnalyticsParams:
     calibration: CalibrationRules = field(default_factory=CalibrationRules)
     mounting: Mounting = field(default_factory=Mounting)
     nudges: NudgePolicy = field(default_factory=NudgePolicy)
+    desk: DeskRules = field(default_factory=DeskRules)
     release_step_s: int = 10  # downstream stages run on whole steps of this many seconds
 
     def __post_init__(self) -> None:

@@ -45,7 +45,9 @@ class EventKind(StrEnum):
     SLOUCH = "slouch"  # a closed slouch episode
     NUDGE = "nudge"  # a nudge was issued
     NUDGE_OUTCOME = "nudge_outcome"  # whether a break followed a nudge in time
+    NUDGE_DECISION = "nudge_decision"  # a moment a nudge was due: sent, withheld or dropped
     CALIBRATION = "calibration"  # a new upright reference
+    DESK = "desk"  # a closed stretch with a sit-stand desk at one height
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -115,6 +117,19 @@ class Event:
         if "placement" in self.values:  # one per sensor (calibrations of trunk and thigh)
             key += f"|{self.values['placement']}"
         return hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """A stretch of time in which the wearer is busy: a meeting, a call, driving, presenting."""
+
+    start_s: float
+    end_s: float
+    source: str = "context"  # where it came from (a calendar, a presence topic, a file's kind)
+
+    def __post_init__(self) -> None:
+        if not self.end_s >= self.start_s:
+            raise ValueError(f"context ends before it starts: {self.start_s} > {self.end_s}")
 
 
 @dataclass(frozen=True, slots=True)

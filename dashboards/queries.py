@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from analytics.effect import Z95
+
 MIN_GROUP_SIZE: Final = 5  # wearers an aggregate must cover before any dashboard shows it
 
 TIME: Final = "$timeFilter"
@@ -173,3 +175,13 @@ def hour_of_day(hour: int, *, min_group: int = MIN_GROUP_SIZE) -> str:
         fill="none",
         tz=True,
     )
+
+
+def wilson(breaks: str, n: str, *, z: float = Z95) -> tuple[str, str]:
+    """InfluxQL expressions of the Wilson score interval of `breaks` out of `n` (expressions,
+    e.g. `sum(r)`), as `analytics.effect.wilson` computes it (for n > 0)."""
+    zz = z * z
+    spread = f"sqrt({breaks} * 1.0 * ({n} - {breaks}) / ({n}) + {zz / 4!r})"
+    centre = f"({breaks} + {zz / 2!r}) / ({n} + {zz!r})"
+    half = f"{z!r} * {spread} / ({n} + {zz!r})"
+    return f"{centre} - {half}", f"{centre} + {half}"

@@ -41,3 +41,24 @@ def wearers(influx: InfluxClient) -> list[str]:
     """Every wearer with minutes in the database."""
     rows = influx.query(f'SHOW TAG VALUES FROM "{MINUTE}" WITH KEY = "wearer"')
     return sorted(str(r["value"]) for r in rows)
+
+
+def decisions(
+    influx: InfluxClient,
+    *,
+    wearer_id: str | None = None,
+    team: str | None = None,
+    start_s: float,
+    end_s: float,
+) -> list[Event]:
+    """The nudge decision points (`nudge_decision` events) of one wearer, one team or everyone
+    in [start_s, end_s), in time order."""
+    clauses = ["\"kind\" = 'nudge_decision'"]
+    if wearer_id is not None:
+        clauses.append(f"\"wearer\" = '{check_id(wearer_id, what='wearer id')}'")
+    if team is not None:
+        clauses.append(f"\"team\" = '{check_id(team, what='team')}'")
+    clauses += [f"time >= {round(start_s * 1000)}ms", f"time < {round(end_s * 1000)}ms"]
+    # every clause is a checked identifier or a number
+    rows = influx.query(f'SELECT * FROM "{EVENT}" WHERE {" AND ".join(clauses)}')  # noqa: S608
+    return sorted((event_from_row(r) for r in rows), key=lambda e: (e.start_s, e.wearer_id))

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from analytics.bandit import explain
+from analytics.effect import describe, effect
 from analytics.offline import analyze
 from analytics.params import AnalyticsParams, BoutRules
 from analytics.records import (
@@ -211,6 +213,7 @@ def sentences(day: Day) -> list[str]:
             f"It was bent sideways more than {LATERAL_LIMIT_DEG:.0f}° (the limit of ISO 11226)"
             f" for {duration(s.lateral_s)}, {_share(s.lateral_s, bands)} of the time."
         )
+    out += desk_sentences(day)
     n = Nudges.of(day.events)
     if n.issued:
         kinds = " and ".join(
@@ -224,6 +227,71 @@ def sentences(day: Day) -> list[str]:
         out.append(f"You got {kinds}; {answered}.")
     else:
         out.append("You got no nudges.")
+    return out
+
+
+def desk_sentences(day: Day) -> list[str]:
+    """Time at each height of a sit-stand desk (nothing without desk heights)."""
+    stretches = day.of(EventKind.DESK)
+    if not stretches:
+        return []
+    by_position: dict[str, float] = {}
+    heights: dict[str, set[float]] = {}
+    for e in stretches:
+        position = str(e.values.get("position", "sitting"))
+        by_position[position] = by_position.get(position, 0.0) + e.duration_s
+        heights.setdefault(position, set()).add(float(e.values.get("height_cm", 0.0)))
+    parts = [
+        f"at {position} height ({', '.join(f'{h:g} cm' for h in sorted(heights[position]))}) "
+        f"for {duration(seconds)}"
+        for position, seconds in sorted(by_position.items())
+    ]
+    return ["Your desk was " + " and ".join(parts) + "."]
+
+
+_WAITED = {
+    "busy": "you were busy",
+    "upright": "you were already up",
+    "posture": "you had just changed position",
+    "snooze": "you had snoozed them",
+    "dnd": "do-not-disturb was on",
+    "quiet_hours": "of quiet hours",
+    "off_hours": "it was outside working hours",
+}
+
+
+def nudge_sentences(day: Day) -> list[str]:
+    """What happened to the day's nudges: waits, the ones not needed, their measured effect,
+    and why they come when they do (nothing if no nudge was due)."""
+    decisions = day.of(EventKind.NUDGE_DECISION)
+    if not decisions:
+        return []
+    out = []
+    waited: dict[str, int] = {}
+    for d in decisions:
+        if "deferred_by" in d.values and d.values.get("decision") != "dropped":
+            reason = str(d.values["deferred_by"])
+            waited[reason] = waited.get(reason, 0) + 1
+    if waited:
+        out.append(
+            "Some nudges waited for a better moment: "
+            + ", ".join(
+                f"{n} because {_WAITED.get(reason, reason)}" for reason, n in sorted(waited.items())
+            )
+            + "."
+        )
+    dropped = sum(1 for d in decisions if d.values.get("decision") == "dropped")
+    if dropped:
+        out.append(
+            f"{dropped} nudge{'s were' if dropped != 1 else ' was'} not sent because you were "
+            "already up or the moment had passed."
+        )
+    measured = effect(decisions)
+    if measured.withheld.decisions:
+        out += describe(measured, person="you")
+    why = explain(decisions)
+    if why is not None:
+        out.append(why)
     return out
 
 
@@ -252,6 +320,7 @@ def render(day: Day) -> str:
     return _TEMPLATES.get_template("report.html").render(
         day=day,
         sentences=sentences(day),
+        nudge_words=nudge_sentences(day),
         figures=figures,
         span=_span(day),
     )

@@ -7,9 +7,9 @@ The application and its shared parts are in `posture.app`; the commands, by area
 from __future__ import annotations
 
 from posture.app import app
-from posture.commands import analysis, data, sensors, services, wearer
+from posture.commands import analysis, data, nudges, sensors, services, wearer
 
-__all__ = ["analysis", "app", "data", "sensors", "services", "wearer"]
+__all__ = ["analysis", "app", "data", "nudges", "sensors", "services", "wearer"]
 
 if __name__ == "__main__":
     app()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 
 from rich.console import Group
@@ -10,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from analytics.records import EXPOSURE_BANDS_DEG, MinuteMetrics, Posture
+from analytics.effect import describe, effect
+from analytics.records import EXPOSURE_BANDS_DEG, Event, EventKind, MinuteMetrics, Posture
 from analytics.summary import DaySummary
 
 COLOURS = {
@@ -85,6 +87,28 @@ def summary_table(summary: DaySummary, *, title: str) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def decision_lines(events: Iterable[Event]) -> list[str]:
+    """The nudge decision points in plain words: what was due, sent, withheld and why it waited
+    (nothing if there were none); with withheld ones, the measured effect."""
+    made = [e for e in events if e.kind is EventKind.NUDGE_DECISION]
+    if not made:
+        return []
+    decided = Counter(str(e.values.get("decision")) for e in made)
+    waited = Counter(str(e.values["deferred_by"]) for e in made if "deferred_by" in e.values)
+    line = (
+        f"Nudges due {len(made)}: sent {decided['sent']}, withheld {decided['withheld']}, "
+        f"dropped {decided['dropped']}"
+    )
+    if waited:
+        line += "; waited for " + ", ".join(
+            f"{reason.replace('_', ' ')} {n}" for reason, n in sorted(waited.items())
+        )
+    lines = [line]
+    if decided["withheld"]:
+        lines += describe(effect(made))
+    return lines
 
 
 def day_strip(

@@ -192,6 +192,76 @@ def _transition(t: F64, *, standing_up: bool) -> tuple[F64, F64, F64, F64]:
     return _up(lean, zero), trunk_dyn, _up(thigh, zero), np.zeros((t.size, 3))
 
 
+class Renderer:
+    """Renders activities one after another into body-frame signals, with the sit-to-stand
+    and stand-to-sit transitions between them, for one wearer's sensors as they are mounted."""
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        *,
+        rate_hz: float,
+        mounts: Mapping[Placement, str] | None = None,
+    ) -> None:
+        """`mounts`: declared mounts ("+x -z") of placements not worn in a random orientation."""
+        self.rng = rng
+        self.rate_hz = rate_hz
+        self.mount = {p: random_rotation(rng) for p in Placement}
+        self.mount.update({p: mount_rotation(text) for p, text in (mounts or {}).items()})
+        self.desk = {p: random_rotation(rng) for p in Placement}  # how a sensor lies when off
+        self.t_next = 0.0  # seconds from the start of the rendering
+        self.previous: Posture | None = None
+        self.moved = False  # the last activity began with a sit-to-stand or stand-to-sit
+
+    def render(self, activity: Activity) -> dict[Placement, list[_Part]]:
+        """The parts of `activity` (after a transition into it, if it needs one), noise-free."""
+        parts: dict[Placement, list[_Part]] = {Placement.TRUNK: [], Placement.THIGH: []}
+        sitting_change = {self.previous, activity.posture} in (
+            {Posture.SITTING, Posture.STANDING},
+            {Posture.SITTING, Posture.WALKING},
+        )
+        duration = activity.duration_s
+        rate = self.rate_hz
+        if sitting_change:
+            t = self.t_next + np.arange(int(TRANSITION_S * rate)) / rate
+            moves = _transition(t, standing_up=activity.posture is not Posture.SITTING)
+            parts[Placement.TRUNK].append((moves[0], moves[1], None))
+            parts[Placement.THIGH].append((moves[2], moves[3], None))
+            self.t_next += TRANSITION_S
+            duration -= TRANSITION_S
+        n = round(duration * rate)
+        t = self.t_next + np.arange(n) / rate
+        up_t, dyn_t, up_h, dyn_h = _segment(activity, t, self.rng, rate)
+        off = activity.posture is Posture.NOT_WORN
+        parts[Placement.TRUNK].append((up_t, dyn_t, self.desk[Placement.TRUNK] if off else None))
+        parts[Placement.THIGH].append((up_h, dyn_h, self.desk[Placement.THIGH] if off else None))
+        self.t_next += duration
+        self.previous = activity.posture
+        self.moved = sitting_change
+        return parts
+
+    def truth(self, activity: Activity) -> list[str]:
+        """The per-second labels of the activity just rendered: a sit-to-stand or stand-to-sit
+        changes the posture in its middle, and its upright half is standing (gait begins after
+        it, or ended before it)."""
+        moving = round(TRANSITION_S) if self.moved else 0
+        labels: list[str] = []
+        if moving:
+            first = round(TRANSITION_S / 2)
+            up = activity.posture is not Posture.SITTING
+            labels += [Posture.SITTING.value if up else Posture.STANDING.value] * first
+            labels += [Posture.STANDING.value if up else Posture.SITTING.value] * (moving - first)
+        return labels + [activity.posture.value] * (round(activity.duration_s) - moving)
+
+    def accel(self, parts: list[_Part], placement: Placement) -> F64:
+        """What the `placement` sensor measures for these parts, (n, 3) in g, noise-free."""
+        chunks = []
+        for up, dyn, on_desk in parts:
+            rotation = on_desk if on_desk is not None else self.mount[placement]
+            chunks.append((up + dyn) @ rotation.T)
+        return np.concatenate(chunks) if chunks else np.zeros((0, 3))
+
+
 def simulate_day(
     *,
     seed: int = 1234,
@@ -210,59 +280,21 @@ def simulate_day(
     rng = np.random.default_rng(seed)
     if schedule is None:
         schedule = office_schedule(rng, hours=hours)
-    mount = {p: random_rotation(rng) for p in Placement}
-    mount.update({p: mount_rotation(text) for p, text in (mounts or {}).items()})
-    desk = {p: random_rotation(rng) for p in Placement}  # how the sensor lies when taken off
-    trunk: list[_Part] = []
-    thigh: list[_Part] = []
+    renderer = Renderer(rng, rate_hz=rate_hz, mounts=mounts)
+    parts: dict[Placement, list[_Part]] = {Placement.TRUNK: [], Placement.THIGH: []}
     truth: list[str] = []
-    t_next = 0.0
-    previous: Posture | None = None
     for activity in schedule:
-        sitting_change = {previous, activity.posture} in (
-            {Posture.SITTING, Posture.STANDING},
-            {Posture.SITTING, Posture.WALKING},
-        )
-        duration = activity.duration_s
-        if sitting_change:
-            t = t_next + np.arange(int(TRANSITION_S * rate_hz)) / rate_hz
-            parts = _transition(t, standing_up=activity.posture is not Posture.SITTING)
-            trunk.append((parts[0], parts[1], None))
-            thigh.append((parts[2], parts[3], None))
-            t_next += TRANSITION_S
-            duration -= TRANSITION_S
-        n = round(duration * rate_hz)
-        t = t_next + np.arange(n) / rate_hz
-        up_t, dyn_t, up_h, dyn_h = _segment(activity, t, rng, rate_hz)
-        off = activity.posture is Posture.NOT_WORN
-        trunk.append((up_t, dyn_t, desk[Placement.TRUNK] if off else None))
-        thigh.append((up_h, dyn_h, desk[Placement.THIGH] if off else None))
-        # a sit-to-stand or stand-to-sit changes the posture in its middle, and its upright half
-        # is standing (gait begins after it, or ended before it)
-        moving = round(TRANSITION_S) if sitting_change else 0
-        if moving:
-            first = round(TRANSITION_S / 2)
-            up = activity.posture is not Posture.SITTING
-            truth.extend([Posture.SITTING.value if up else Posture.STANDING.value] * first)
-            truth.extend(
-                [Posture.STANDING.value if up else Posture.SITTING.value] * (moving - first)
-            )
-        truth.extend([activity.posture.value] * (round(activity.duration_s) - moving))
-        t_next += duration
-        previous = activity.posture
+        for placement, more in renderer.render(activity).items():
+            parts[placement] += more
+        truth.extend(renderer.truth(activity))
 
-    def render(parts: list[_Part], placement: Placement) -> Trace:
-        chunks = []
-        for up, dyn, on_desk in parts:
-            body = up + dyn
-            rotation = on_desk if on_desk is not None else mount[placement]
-            chunks.append(body @ rotation.T)
-        accel = np.concatenate(chunks)
+    def render(placement: Placement) -> Trace:
+        accel = renderer.accel(parts[placement], placement)
         accel += rng.normal(scale=NOISE_G, size=accel.shape)
         t = start_s + np.arange(accel.shape[0]) / rate_hz
         return Trace(
             t_s=t, accel_g=accel, rate_hz=rate_hz, source=f"simulated office day (seed {seed})"
         )
 
-    traces = {p: render(trunk if p is Placement.TRUNK else thigh, p) for p in placements}
+    traces = {p: render(p) for p in placements}
     return SimulatedDay(traces=traces, truth=np.array(truth), schedule=tuple(schedule))

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.records import Trace
+from analytics.records import Posture, Trace
+from analytics.timeline import CODE, Timeline
 
 F64 = NDArray[np.float64]
 TRANSITION_S = 2.0
@@ -126,3 +127,30 @@ def truth(parts: list[Part]) -> NDArray[np.str_]:
     for part in parts:
         out += [names[part.kind]] * round(part.seconds)
     return np.array(out)
+
+
+def timeline(
+    start_s: float, *parts: tuple[Posture, float], slouch: tuple[float, float] = (0, 0)
+) -> Timeline:
+    """Classified seconds from `start_s` (for the stages after the classifier): each part is
+    (posture, minutes); `slouch` marks minutes [a, b)."""
+    codes = np.concatenate([np.full(round(m * 60), CODE[p], dtype=np.int8) for p, m in parts])
+    k = codes.size
+    t = start_s + np.arange(k, dtype=np.float64)
+    slouched = np.zeros(k, dtype=bool)
+    slouched[round(slouch[0] * 60) : round(slouch[1] * 60)] = True
+    nan = np.full(k, np.nan)
+    return Timeline(
+        t_s=t,
+        posture=codes,
+        flexion_deg=nan,
+        inclination_deg=nan,
+        still=np.zeros(k, dtype=bool),
+        gravity_g=np.zeros((k, 3)),
+        enmo_g=nan,
+        slouched=slouched,
+        lateral_deg=nan,
+        steps=np.zeros(k, dtype=np.int64),
+        slouch_deg=nan,
+        mean_var_g2=nan,
+    )

@@ -41,6 +41,8 @@ DECODERS: dict[str, Callable[[bytes], object]] = {
     "decode_status": contract.decode_status,
     "decode_nudge": messages.decode_nudge,
     "decode_command": messages.decode_command,
+    "decode_context": messages.decode_context,
+    "busy_state": lambda payload: messages.busy_state(payload, ("on", "busy")),
     "to_line(event)": _to_line,
     "to_line(metric)": _to_line_metric,
     "to_line(device)": _to_line_device,

@@ -10,7 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analytics.contract import PayloadError
-from analytics.messages import Command, decode_command, decode_nudge, encode_command, encode_nudge
+from analytics.messages import (
+    Command,
+    busy_state,
+    decode_command,
+    decode_context,
+    decode_nudge,
+    encode_command,
+    encode_nudge,
+)
 from analytics.records import Event, EventKind
 
 
@@ -72,3 +80,81 @@ def test_arbitrary_bytes_are_a_command_or_a_payload_error(data: bytes) -> None:
         decode_command(data)
     with contextlib.suppress(PayloadError):
         decode_nudge(data)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        Command("w1", "snooze", until_s=1_790_003_600.0),
+        Command("w1", "dnd", on=True, until_s=1_790_003_600.0),
+    ],
+)
+def test_commands_with_an_end_time_round_trip(command: Command) -> None:
+    assert decode_command(encode_command(command)) == command
+
+
+def test_a_command_that_takes_no_end_time_refuses_one() -> None:
+    with pytest.raises(ValueError, match="no end time"):
+        Command("w1", "calibrate", until_s=1.0)
+    off = decode_command(_cmd(cmd="dnd", on=False, until=1_790_003_600))
+    assert off.until_s is None  # switching off ends now
+
+
+@pytest.mark.parametrize(
+    ("payload", "busy", "until", "source"),
+    [
+        (
+            b'{"busy": true, "until": 1790003600, "source": "calendar"}',
+            True,
+            1_790_003_600.0,
+            "calendar",
+        ),
+        (b'{"busy": false}', False, None, "context"),
+        (
+            b'{"v": 1, "busy": true, "until": "2026-09-21T16:00:00+02:00"}',
+            True,
+            1_790_000_000.0 - 800,
+            "context",
+        ),
+    ],
+)
+def test_context_payloads_say_busy_until_when_and_who(
+    payload: bytes, busy: bool, until: float | None, source: str
+) -> None:
+    state = decode_context(payload)
+    assert (state.busy, state.until_s, state.source) == (busy, until, source)
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b'{"until": 5}', "missing field 'busy'"),
+        (b'{"busy": "yes"}', "must be bool"),
+        (b'{"busy": true, "until": "tomorrow"}', "not an ISO 8601 time"),
+        (b'{"busy": true, "until": "2026-09-21T16:00"}', "needs a time zone"),
+        (b'{"busy": true, "until": NaN}', "non-finite"),
+        (b'{"busy": true, "source": "my calendar"}', "'source'"),
+        (b'{"v": 2, "busy": true}', "schema version"),
+        (b"[true]", "not an object"),
+        (b"on", "not JSON"),
+        (b"x" * 5000, "at most 4096"),
+    ],
+)
+def test_bad_context_payloads_are_refused_with_a_reason(payload: bytes, reason: str) -> None:
+    with pytest.raises(PayloadError, match=reason):
+        decode_context(payload)
+
+
+@pytest.mark.parametrize(
+    ("payload", "busy"),
+    [(b"on", True), (b'"Busy"', True), (b" ON\n", True), (b"off", False), (b"available", False)],
+)
+def test_state_payloads_are_busy_when_they_say_a_busy_value(payload: bytes, busy: bool) -> None:
+    assert busy_state(payload, ("on", "busy", "InACall")) is busy
+
+
+def test_a_state_payload_that_is_not_short_text_is_refused() -> None:
+    with pytest.raises(PayloadError, match="UTF-8"):
+        busy_state(b"\xff\xfe", ("on",))
+    with pytest.raises(PayloadError, match="at most 256"):
+        busy_state(b"o" * 300, ("on",))

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pytest
 
-from analytics.nudges import Nudger, Schedule
+from analytics.nudges import Nudger
 from analytics.params import BoutRules, NudgePolicy
 from analytics.records import Event, EventKind, Posture
+from analytics.schedule import Schedule
 from analytics.summary import summarise
-from analytics.timeline import CODE, Timeline
+from analytics.timeline import Timeline
+from tests.synthetic import timeline
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -20,32 +21,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def at(text: str) -> float:
     """Unix time of a wall-clock time in Berlin, e.g. "2024-03-05 11:20"."""
     return datetime.fromisoformat(text).replace(tzinfo=BERLIN).timestamp()
-
-
-def timeline(
-    start_s: float, *parts: tuple[Posture, float], slouch: tuple[float, float] = (0, 0)
-) -> Timeline:
-    """Seconds from `start_s`: each part is (posture, minutes); `slouch` marks minutes [a, b)."""
-    codes = np.concatenate([np.full(round(m * 60), CODE[p], dtype=np.int8) for p, m in parts])
-    k = codes.size
-    t = start_s + np.arange(k, dtype=np.float64)
-    slouched = np.zeros(k, dtype=bool)
-    slouched[round(slouch[0] * 60) : round(slouch[1] * 60)] = True
-    nan = np.full(k, np.nan)
-    return Timeline(
-        t_s=t,
-        posture=codes,
-        flexion_deg=nan,
-        inclination_deg=nan,
-        still=np.zeros(k, dtype=bool),
-        gravity_g=np.zeros((k, 3)),
-        enmo_g=nan,
-        slouched=slouched,
-        lateral_deg=nan,
-        steps=np.zeros(k, dtype=np.int64),
-        slouch_deg=nan,
-        mean_var_g2=nan,
-    )
 
 
 def run(tl: Timeline, policy: NudgePolicy | None = None, *, chunk: int = 0) -> list[Event]:

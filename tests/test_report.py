@@ -134,3 +134,43 @@ def test_posture_report_refuses_bad_input_in_one_line(
     result = CliRunner().invoke(app, ["report", *args, "--out", str(tmp_path / "r.html")])
     assert result.exit_code == code, result.output
     assert "Traceback" not in result.output
+
+
+def decision(t: float, decision: str, **values: str | float | bool) -> Event:
+    return Event(
+        "w1",
+        EventKind.NUDGE_DECISION,
+        t,
+        t + 300,
+        values={"reason": "sitting", "decision": decision, **values},
+    )
+
+
+def test_the_report_says_what_became_of_the_nudges_and_of_the_desk() -> None:
+    events = (
+        decision(1000.0, "sent", responded=True, response_s=60.0, break_s=200.0, interval_s=2700.0),
+        decision(5000.0, "sent", responded=False, deferred_by="busy", interval_s=2700.0),
+        decision(9000.0, "withheld", responded=False, interval_s=1800.0),
+        decision(12000.0, "withheld", responded=True, response_s=30.0, break_s=90.0),
+        decision(15000.0, "dropped", deferred_by="upright"),
+        Event("w1", EventKind.DESK, 0.0, 3600.0, {"height_cm": 72.0, "position": "sitting"}),
+        Event("w1", EventKind.DESK, 3600.0, 5400.0, {"height_cm": 110.0, "position": "standing"}),
+    )
+    day = report.Day("t", "records", events, (), 0.0, 20000.0, None)
+    words = report.nudge_sentences(day)
+    assert words[0] == "Some nudges waited for a better moment: 1 because you were busy."
+    assert words[1] == "1 nudge was not sent because you were already up or the moment had passed."
+    assert (
+        "After 2 movement-break nudges sent, you took a break within the response window 1 time"
+        in words[2]
+    )
+    assert words[-1].startswith("Your movement-break nudges now come after 30 min of sitting")
+    assert (
+        "Your desk was at sitting height (72 cm) for 1 h 00 min and at standing height (110 cm) "
+        "for 30 min 00 s." in report.sentences(day)
+    )
+    page = report.render(day)
+    assert '<section id="nudges">' in page
+    for sentence in words:
+        assert sentence.replace("'", "&#39;") in page
+    assert report.nudge_sentences(report.Day("t", "r", (), (), 0.0, 1.0, None)) == []

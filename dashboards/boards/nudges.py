@@ -1,11 +1,13 @@
-"""Nudge effectiveness: how often movement-break and slouch nudges are followed, per team."""
+"""Nudge effectiveness: how often movement-break and slouch nudges are followed, per team, and
+(with `withhold_probability` above 0) how often a break follows sent nudges against withheld
+ones, which is their effect."""
 
 from __future__ import annotations
 
 from dashboards.grafana import Json, Panel, dashboard, target
-from dashboards.queries import MIN_GROUP_SIZE, Gate, gated, kind, per_wearer
+from dashboards.queries import MIN_GROUP_SIZE, Gate, gated, kind, per_wearer, wilson
 
-from .common import BARS, gate_note, team_vars
+from .common import BARS, by_name, gate_note, team_vars
 
 
 def _reason(reason: str) -> str:
@@ -57,8 +59,51 @@ def nudge_effectiveness(min_group: int = MIN_GROUP_SIZE) -> Json:
             every=None,
         )
 
+    def after(decision: str) -> str:
+        # `response_s` is there exactly when a break followed (analytics.nudges)
+        lower, upper = wilson("sum(r)", "sum(s)")
+        return gated(
+            [
+                per_wearer(
+                    'count("response_s") AS r, count("end_s") AS s',
+                    "event",
+                    kind("nudge_decision"),
+                    _reason("sitting"),
+                    f"\"decision\" = '{decision}'",
+                    every=None,
+                )
+            ],
+            [
+                ("sum(r) * 1.0 / sum(s)", "rate"),
+                (lower, "lower"),
+                (upper, "upper"),
+                ("sum(s)", "decisions"),
+            ],
+            Gate("s", min_group),
+            every=None,
+        )
+
     panels = [
         gate_note(min_group),
+        Panel(
+            "Break after sent and withheld nudges",
+            "table",
+            [
+                target(after(d), ref, alias=f"$tag_team {d}", table=True)
+                for d, ref in (("sent", "A"), ("withheld", "B"))
+            ],
+            description=(
+                "Share of movement-break decision points followed by a break within the "
+                "response window, when the nudge was sent and when it was withheld at random "
+                "(withhold_probability): the difference is the nudges' effect. Lower and upper "
+                f"are the 95 % (Wilson) interval. At least {min_group} wearers per row."
+            ),
+            width=24,
+            height=6,
+            overrides=[
+                by_name(name, unit="percentunit", decimals=0) for name in ("rate", "lower", "upper")
+            ],
+        ),
         Panel(
             "Nudges per wearer and day",
             "timeseries",

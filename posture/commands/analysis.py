@@ -54,13 +54,26 @@ def analyze(
     events: Annotated[
         Path | None, typer.Option(help="Write the events, one JSON object per line.")
     ] = None,
+    context: Annotated[
+        Path | None,
+        typer.Option(
+            help="Busy intervals (CSV start_s,end_s,kind on the trace's time axis): "
+            "nudges wait for their end."
+        ),
+    ] = None,
     _config: ConfigOption = None,
     _verbose: VerboseOption = 0,
 ) -> None:
     """Analyse a recorded trace offline (no servers) and print the summary."""
     from analytics.offline import analyze as run_analysis
-    from posture.analysis import load_traces, write_epochs, write_events
-    from posture.render import day_strip, summary_table
+    from posture.analysis import (
+        ContextFileError,
+        load_traces,
+        read_contexts,
+        write_epochs,
+        write_events,
+    )
+    from posture.render import day_strip, decision_lines, summary_table
 
     if thigh is not None and placement is Placement.THIGH:
         raise fail("--thigh needs TRACE to be the trunk sensor (--placement trunk)", code=2)
@@ -79,8 +92,16 @@ def analyze(
         raise fail(traces)
     for note in notes:
         err_console.print(f"[yellow]note:[/] {escape(note)}")
+    try:
+        busy = read_contexts(context) if context is not None else []
+    except ContextFileError as err:
+        raise fail(str(err)) from None
+    except OSError as err:
+        raise fail(f"{err.filename}: {err.strerror}") from None
     with err_console.status("analysing"):
-        analysis = run_analysis(traces, params=params, calibrate_first_s=calibrate_first)
+        analysis = run_analysis(
+            traces, params=params, calibrate_first_s=calibrate_first, contexts=busy
+        )
     try:
         if epochs is not None:
             write_epochs(epochs, analysis.output.timeline)
@@ -90,6 +111,8 @@ def analyze(
         raise fail(f"{err.filename}: {err.strerror}") from None
     title = " + ".join(f"{path.name} ({p.value})" for p, path in named.items())
     console.print(summary_table(analysis.summary, title=title))
+    for line in decision_lines(analysis.output.events):
+        console.print(escape(line), highlight=False)
     console.print(day_strip(analysis.output.minutes))
 
 

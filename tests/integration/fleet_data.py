@@ -32,10 +32,13 @@ from tests.conftest import DATASETS
 START = 1_790_000_000.0  # 2026-09-21 16:13:20 in Europe/Berlin
 TZ = "Europe/Berlin"
 # prolonged bouts at 5 min and nudges after 3 min of sitting (then every 2), so that these short
-# recordings have some (the panels count the flags and the nudge events)
+# recordings have some (the panels count the flags and the nudge events); half of the decision
+# points are withheld, for the nudge-effect panels
 PARAMS = AnalyticsParams(
     bouts=BoutRules(prolonged_s=300.0),
-    nudges=NudgePolicy(sitting_s=180.0, repeat_s=120.0, slouch_every_s=300.0),
+    nudges=NudgePolicy(
+        sitting_s=180.0, repeat_s=120.0, slouch_every_s=300.0, withhold_probability=0.5
+    ),
 )
 TEAMS = {
     ("teamA", "site1"): [

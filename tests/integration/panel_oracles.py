@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from analytics.effect import wilson
 from analytics.records import DeviceHealth, Event, EventKind, MinuteMetrics, Posture
 from dashboards.grafana import Selection
 from dashboards.queries import MIN_GROUP_SIZE
@@ -306,6 +307,29 @@ def _response_time(reason: str) -> Oracle:
 
     return expected
 
+
+def _after(decision: str) -> Oracle:
+    """Breaks after movement-break decision points of one arm, with the Wilson interval."""
+
+    def expected(fleet: Fleet, sel: Selection, g: int) -> list[Row]:
+        def per_wearer(w: Wearer, ms: list[MinuteMetrics], es: list[Event]) -> Row | None:
+            made = _of(es, EventKind.NUDGE_DECISION, reason="sitting", decision=decision)
+            if not made:
+                return None
+            return {"k": sum(1 for d in made if d.values.get("responded")), "n": len(made)}
+
+        def combine(rows: list[Row]) -> Row:
+            k, n = int(_sum(rows, "k")), int(_sum(rows, "n"))
+            lo, hi = wilson(k, n)
+            return {"rate": k / n, "lower": lo, "upper": hi, "decisions": n}
+
+        return gated(fleet, sel, g, per_wearer, combine, daily=False, source="events")
+
+    return expected
+
+
+ORACLES["posture-nudges/Break after sent and withheld nudges/A"] = _after("sent")
+ORACLES["posture-nudges/Break after sent and withheld nudges/B"] = _after("withheld")
 
 for _ref, _reason in REASONS.items():
     ORACLES[f"posture-nudges/Nudges per wearer and day/{_ref}"] = _nudges_per_day(_reason)
