@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from .records import (
     LOSS_REASONS,
+    NODATA_REASONS,
     DeviceHealth,
     Event,
     EventKind,
@@ -243,6 +244,7 @@ def encode_minute(
             "steps": m.steps,
             "lateral_s": m.lateral_s,
         }
+        | ({"nodata_s": dict(m.nodata_s)} if m.nodata_s else {})
     )
 
 
@@ -686,7 +688,19 @@ def _minute(data: Mapping[str, Any]) -> MinuteMetrics:
         enmo_mg=number(data, "enmo_mg", lo=0.0, hi=1e5),
         steps=_count(data, "steps", hi=1000) if "steps" in data else 0,
         lateral_s=_count(data, "lateral_s", hi=60) if "lateral_s" in data else 0,
+        nodata_s=_nodata(data),
     )
+
+
+def _nodata(data: Mapping[str, Any]) -> dict[str, int]:
+    raw = field(data, "nodata_s", dict) if "nodata_s" in data else {}
+    unknown = raw.keys() - set(NODATA_REASONS)
+    if unknown:
+        raise PayloadError(f"unknown reason(s) {sorted(unknown)[:4]} in nodata_s")
+    out = {reason: _count(raw, reason, hi=60) for reason in raw}
+    if sum(out.values()) > 60:
+        raise PayloadError(f"nodata_s adds up to {sum(out.values())} seconds, more than 60")
+    return out
 
 
 def _device(data: Mapping[str, Any]) -> DeviceHealth:

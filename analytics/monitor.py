@@ -127,6 +127,11 @@ class WearerMonitor:
             calibrated=any(r.up is not None for r in self._classifier.references.values()),
         )
 
+    def note_loss(self, start_s: float, end_s: float, reason: str) -> None:
+        """The gateway lost one of this wearer's sensors' samples in [start_s, end_s) for
+        `reason` (`records.LOSS_REASONS`): the minutes say why they have no data."""
+        self._minutes.note_loss(start_s, end_s, reason)
+
     def late_samples(self, placement: Placement) -> int:
         """Samples of that sensor dropped because they were timed before ones already taken."""
         epocher = self._epochers.get(placement)

@@ -172,6 +172,10 @@ LOSS_REASONS: Final = (
 )
 
 
+# Why a second has no data (MinuteMetrics.nodata_s): a loss the gateway reported, or none.
+NODATA_REASONS: Final = (*LOSS_REASONS, "unreported")
+
+
 @dataclass(frozen=True, slots=True)
 class GatewayHealth:
     """How one gateway is doing: its radio loop, its outbox and what it could not keep."""
@@ -204,11 +208,15 @@ class MinuteMetrics:
     enmo_mg: float  # mean Euclidean norm minus one, in milli-g
     steps: int = 0
     lateral_s: int = 0  # seconds bent sideways more than LATERAL_LIMIT_DEG (sitting, standing)
+    # seconds without any data, by why (NODATA_REASONS); only reasons with seconds appear
+    nodata_s: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         total = sum(self.posture_s.values())
         if total != 60:
             raise ValueError(f"posture seconds add up to {total}, not 60")
+        if sum(self.nodata_s.values()) > 60:
+            raise ValueError(f"{sum(self.nodata_s.values())} seconds without data in a minute")
 
 
 @dataclass(frozen=True, slots=True, eq=False)

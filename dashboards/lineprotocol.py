@@ -85,7 +85,8 @@ def minute_line(m: MinuteMetrics, *, team: str = "", site: str = "") -> str:
         f"enmo_mg={_float(m.enmo_mg)},{peak}{mean}"
         f"lateral_s={int(m.lateral_s)}i,"
         f"lying_s={int(p.get(Posture.LYING, 0))}i,"
-        f"not_worn_s={int(p.get(Posture.NOT_WORN, 0))}i,"
+        + "".join(f"nodata_{r}_s={int(n)}i," for r, n in sorted(m.nodata_s.items()))
+        + f"not_worn_s={int(p.get(Posture.NOT_WORN, 0))}i,"
         f"sitting_s={int(p.get(Posture.SITTING, 0))}i,"
         f"slouch_s={int(m.slouch_s)}i,"
         f"standing_s={int(p.get(Posture.STANDING, 0))}i,"

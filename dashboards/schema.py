@@ -6,7 +6,8 @@ start time, so writing the same record again overwrites the same point):
 - `minute`: one point per wearer and minute.
   tags `wearer`, `team`, `site`; fields `<posture>_s` for every posture, `slouch_s`,
   `flexion_mean_deg`, `flexion_max_deg`, `band_0_20_s`, `band_20_60_s`, `band_60_s`, `enmo_mg`,
-  `steps`, `lateral_s`.
+  `steps`, `lateral_s`, and `nodata_<reason>_s`: seconds without any data, by why
+  (`analytics.records.NODATA_REASONS`; only reasons with seconds are written).
 - `event`: one point per event.
   tags `wearer`, `team`, `site`, `kind`; fields `event_id`, `end_s` (unix seconds) and the
   event's values (`analytics.contract.VALUE_TYPES`, e.g. `duration_s`, `posture`, `prolonged`).
@@ -29,6 +30,7 @@ from influxdb_client import Point, WritePrecision
 from analytics.contract import VALUE_TYPES
 from analytics.records import (
     LOSS_REASONS,
+    NODATA_REASONS,
     DeviceHealth,
     Event,
     EventKind,
@@ -58,6 +60,7 @@ FIELDS: Final[dict[str, dict[str, type]]] = {
         "enmo_mg": float,
         "steps": int,
         "lateral_s": int,
+        **{f"nodata_{reason}_s": int for reason in NODATA_REASONS},
     },
     EVENT: {
         "event_id": str,
@@ -118,6 +121,8 @@ def minute_point(m: MinuteMetrics, *, team: str = "", site: str = "") -> Point:
     point.field("enmo_mg", float(m.enmo_mg))
     point.field("steps", int(m.steps))
     point.field("lateral_s", int(m.lateral_s))
+    for reason, seconds in m.nodata_s.items():
+        point.field(f"nodata_{reason}_s", int(seconds))
     return point
 
 
@@ -172,6 +177,7 @@ def minute_from_row(row: Mapping[str, Any]) -> MinuteMetrics:
         enmo_mg=float(row.get("enmo_mg") or 0.0),
         steps=int(row.get("steps") or 0),
         lateral_s=int(row.get("lateral_s") or 0),
+        nodata_s={r: int(row[f"nodata_{r}_s"]) for r in NODATA_REASONS if row.get(f"nodata_{r}_s")},
     )
 
 

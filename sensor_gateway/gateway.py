@@ -217,8 +217,16 @@ class Gateway:
                 self.analysis.call(self.service.on_batch, key, batch)
 
     def _analyse(self, key: SensorKey, batch: SampleBatch) -> None:
+        stream = self.streams[key]
+        self._note_losses(key, stream)  # before the batch that may complete their minutes
         if not self.analysis.offer(key, batch):
-            self.streams[key].drop(len(batch.accel_g), "queue")
+            stream.drop(batch, "queue")
+            self._note_losses(key, stream)
+
+    def _note_losses(self, key: SensorKey, stream: SensorStream) -> None:
+        """Tell the analytics why samples are missing: the minutes say so."""
+        for loss in stream.take_losses():
+            self.analysis.call(self.service.note_loss, key, *loss)
 
     def health_of(self, assignment: SensorAssignment) -> DeviceHealth:
         """The sensor's health as the radio loop knows it (without the analytics' refusals)."""

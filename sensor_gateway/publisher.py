@@ -160,7 +160,7 @@ class MqttPublisher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._connected = False
-        self._inflight: dict[int, tuple[int, bool]] = {}  # mid -> (seq, confirm)
+        self._inflight: dict[int, tuple[int, bool, str]] = {}  # mid -> (seq, confirm, topic)
         self._direct: dict[int, str] = {}  # mid -> topic of a status published directly
         self._sessions: dict[str, float] = {}  # recorder -> connection time of its session
         self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
@@ -230,6 +230,17 @@ class MqttPublisher:
                     f"{depth.messages} message(s) not yet confirmed by a recorder after "
                     f"{timeout_s:g} s ({waiting}; the oldest {depth.oldest_s:.0f} s old)"
                 )
+            time.sleep(0.02)
+
+    def drain(self, *, timeout_s: float) -> None:
+        """Wait until the broker has acknowledged everything in the outbox (what a recorder
+        still has to confirm stays there). Raises `BrokerError` on timeout or a refusal."""
+        deadline = time.monotonic() + timeout_s
+        while self.outbox.due(1) or self._inflight:
+            if self.error is not None:
+                raise self.error
+            if time.monotonic() > deadline:
+                raise BrokerError(f"the broker did not take the outbox within {timeout_s:g} s")
             time.sleep(0.02)
 
     def depth(self) -> Depth:
@@ -418,10 +429,15 @@ class MqttPublisher:
         direct = self._direct.pop(mid, None)
         entry = self._inflight.pop(mid, None) if direct is None else None
         if reason.is_failure:
-            topic = direct or "an outbox message"
+            topic = direct or (entry[2] if entry is not None else "a topic")
             if entry is not None:
                 self.outbox.unsend([entry[0]])
-            self._fail(BrokerError(f"the MQTT broker refused the message to {topic}: {reason}"))
+            self._fail(
+                BrokerError(
+                    f"the MQTT broker refused the message to {topic}: {reason} (is the topic "
+                    "in the broker's ACL for this gateway? It stays in the outbox)"
+                )
+            )
             return
         if entry is not None and not entry[1]:
             published.append(entry[0])
@@ -446,7 +462,7 @@ class MqttPublisher:
         free = self.window - len(self._inflight)
         if free <= 0:
             return
-        out = {seq for seq, _confirm in self._inflight.values()}
+        out = {seq for seq, _confirm, _topic in self._inflight.values()}
         sent = []
         for entry in self.outbox.due(free + len(out)):
             if entry.seq in out:
@@ -455,7 +471,7 @@ class MqttPublisher:
             if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
                 log.warning("publish to %s: %s", entry.topic, paho.error_string(info.rc))
                 break
-            self._inflight[info.mid] = (entry.seq, entry.confirm)
+            self._inflight[info.mid] = (entry.seq, entry.confirm, entry.topic)
             sent.append(entry.seq)
             if len(sent) >= free:
                 break

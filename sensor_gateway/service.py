@@ -101,6 +101,12 @@ class EdgeService:
         if live is not None and battery_pct is not None:
             live.battery_pct[key.placement] = battery_pct
 
+    def note_loss(self, key: SensorKey, start_s: float, end_s: float, reason: str) -> None:
+        """Samples of that sensor lost in [start_s, end_s) (see `WearerMonitor.note_loss`)."""
+        monitor = self.monitors.get(key.wearer_id)
+        if monitor is not None:
+            monitor.note_loss(start_s, end_s, reason)
+
     def late_samples(self, key: SensorKey) -> int:
         """Samples of that sensor the wearer's engine dropped (timed before ones it had)."""
         monitor = self.monitors.get(key.wearer_id)

@@ -54,6 +54,7 @@ class SensorStream:
         self.bad_packets = 0  # notifications that did not follow the profile's format
         self.lost: collections.Counter[str] = collections.Counter()  # reason -> samples
         self.segments: list[tuple[float, float]] = []  # (start, end) of contiguous data
+        self.losses: list[tuple[float, float, str]] = []  # (start, end, reason), for the taking
         self._last_end: float | None = None
         self._link_lost = False  # the link dropped since the last sample
 
@@ -73,9 +74,13 @@ class SensorStream:
         placed = self.clock.place(n, received_s, device_time_s=decoded.device_time_s)
         if placed.new_segment and self._last_end is not None:  # the hole since the last sample
             hole = max(0, round((placed.t0 - self._last_end) * placed.rate_hz))
-            self.lost["disconnected" if self._link_lost else "gap"] += hole
-        else:
-            self.lost["gap"] += placed.lost  # counted by the sensor's own clock
+            reason = "disconnected" if self._link_lost else "gap"
+            self.lost[reason] += hole
+            if hole:
+                self.losses.append((self._last_end, placed.t0, reason))
+        elif placed.lost:  # counted by the sensor's own clock
+            self.lost["gap"] += placed.lost
+            self.losses.append((placed.t0 - placed.lost / placed.rate_hz, placed.t0, "gap"))
         self._link_lost = False
         self.samples += n
         end = placed.t_end(n)
@@ -94,9 +99,15 @@ class SensorStream:
         """The end of the stream: what is still being batched."""
         return self.batcher.flush()
 
-    def drop(self, samples: int, reason: str) -> None:
-        """Samples the caller could not pass on (reason `queue`: the analytics were full)."""
-        self.lost[reason] += samples
+    def drop(self, batch: SampleBatch, reason: str) -> None:
+        """A batch the caller could not pass on (reason `queue`: the analytics were full)."""
+        self.lost[reason] += len(batch.accel_g)
+        self.losses.append((batch.t0, batch.t_end, reason))
+
+    def take_losses(self) -> list[tuple[float, float, str]]:
+        """The losses since the last call (start, end, reason), oldest first."""
+        losses, self.losses = self.losses, []
+        return losses
 
     @property
     def lost_total(self) -> int:

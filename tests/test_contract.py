@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 
 import pytest
@@ -331,3 +332,22 @@ def test_times_beyond_influxdbs_range_are_refused(start: float) -> None:
     payload |= {"start": start, "end": start}
     with pytest.raises(PayloadError, match="out of range"):
         decode(json.dumps(payload).encode())
+
+
+def test_a_minute_says_why_seconds_had_no_data() -> None:
+    minute = analyze_minute()
+    with_gaps = dataclasses.replace(minute, nodata_s={"disconnected": 20, "unreported": 5})
+    assert decode(encode_minute(with_gaps)).record == with_gaps
+    payload = json.loads(encode_minute(with_gaps))
+    for bad, reason in (({"cosmic": 1}, "unknown reason"), ({"gap": 61}, "out of range")):
+        payload["nodata_s"] = bad
+        with pytest.raises(PayloadError, match=reason):
+            decode(json.dumps(payload).encode())
+
+
+def analyze_minute() -> MinuteMetrics:
+    from analytics.minutes import MinuteAggregator
+    from tests.synthetic import timeline as seconds
+
+    aggregator = MinuteAggregator("w1")
+    return (aggregator.push(seconds(1_800_000_000.0, (Posture.SITTING, 1))) + aggregator.flush())[0]

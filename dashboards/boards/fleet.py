@@ -1,9 +1,11 @@
-"""Fleet health: sensors and gateways (battery, connection, packet loss, signal)."""
+"""Fleet health: sensors and gateways (battery, connection, packet loss and why, signal; each
+gateway's radio loop and outbox)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from analytics.records import LOSS_REASONS
 from dashboards.grafana import Json, Panel, dashboard, query_variable, target
 from dashboards.queries import GATEWAY, select
 
@@ -19,6 +21,17 @@ def _device(
     """A query over the selected gateways' sensor reports, per sensor (or as grouped)."""
     fill = "none" if every else None
     return select(columns, '"device"', conditions=[GATEWAY], every=every, by=by, fill=fill)
+
+
+def _gateway(columns: str, *, every: str | None = None) -> str:
+    """A query over the selected gateways' own health reports, per gateway."""
+    fill = "none" if every else None
+    return select(
+        columns, '"gateway"', conditions=[GATEWAY], every=every, by=['"gateway"'], fill=fill
+    )
+
+
+LOSS_COLUMNS = ", ".join(f'last("lost_{r}") AS {r}' for r in LOSS_REASONS)
 
 
 def fleet_health() -> Json:
@@ -117,6 +130,78 @@ def fleet_health() -> Json:
             unit="percentunit",
         ),
         Panel(
+            "Samples lost by reason",
+            "table",
+            [
+                target(
+                    _device(LOSS_COLUMNS, by=('"gateway"', '"sensor"', '"wearer"')),
+                    table=True,
+                )
+            ],
+            description=(
+                "Each sensor's samples lost since its gateway started, by why: gap (between "
+                "packets while connected: radio, or the sensor's buffer), disconnected (while "
+                "the link was down), queue (the analytics could not keep up), clock (timed "
+                "before samples already taken)."
+            ),
+            width=12,
+            height=8,
+        ),
+        Panel(
+            "Gateway outbox",
+            "timeseries",
+            [
+                target(
+                    _gateway('last("outbox_depth") AS messages', every=every), alias="$tag_gateway"
+                )
+            ],
+            description=(
+                "Messages each gateway keeps until a recorder confirms they are in InfluxDB: "
+                "growing while the broker or every recorder is away, back to a few when they "
+                "return."
+            ),
+            unit="short",
+        ),
+        Panel(
+            "Oldest unconfirmed message",
+            "timeseries",
+            [
+                target(
+                    _gateway('last("outbox_oldest_s") AS oldest', every=every),
+                    alias="$tag_gateway",
+                )
+            ],
+            description="How long the oldest message in each gateway's outbox has waited.",
+            unit="s",
+        ),
+        Panel(
+            "Radio loop lag",
+            "timeseries",
+            [target(_gateway('max("loop_lag_ms") AS lag', every=every), alias="$tag_gateway")],
+            description=(
+                "The longest a gateway's radio loop was held up: notifications wait that long. "
+                "Over 250 ms it is also logged."
+            ),
+            unit="ms",
+            defaults=thresholds(("green", None), ("orange", 50), ("red", 250)),
+        ),
+        Panel(
+            "Messages not kept",
+            "timeseries",
+            [
+                target(
+                    _gateway('last("outbox_dropped") AS dropped', every=every),
+                    alias="$tag_gateway",
+                )
+            ],
+            description=(
+                "Messages a gateway could not keep because its outbox or its disk was full, "
+                "since it started (each is also logged): should stay 0."
+            ),
+            unit="short",
+            defaults=thresholds(("green", None), ("red", 1)),
+        ),
+        Panel(
             "Reconnects",
             "timeseries",
             [
@@ -144,7 +229,10 @@ def fleet_health() -> Json:
         "Posture - fleet health",
         panels,
         variables,
-        description="Sensors and gateways: battery, connection, packet loss, signal.",
+        description=(
+            "Sensors and gateways: battery, connection, packet loss and why, signal; each "
+            "gateway's radio loop and outbox."
+        ),
         tags=["posture", "fleet"],
         time_from="now-6h",
         refresh="1m",

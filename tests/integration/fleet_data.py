@@ -14,11 +14,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.contract import encode_device, encode_status, gateway_topic
+from analytics.contract import (
+    encode_device,
+    encode_gateway_health,
+    encode_status,
+    gateway_topic,
+)
 from analytics.monitor import Output
 from analytics.offline import analyze
 from analytics.params import AnalyticsParams, BoutRules, NudgePolicy
-from analytics.records import DeviceHealth, Event, EventKind, MinuteMetrics, Placement
+from analytics.records import (
+    DeviceHealth,
+    Event,
+    EventKind,
+    GatewayHealth,
+    MinuteMetrics,
+    Placement,
+)
 from dashboards.influx import InfluxClient
 from dashboards.recorder import Recorder
 from posture import servers
@@ -82,6 +94,7 @@ class Fleet:
     influx: InfluxClient
     wearers: list[Wearer]
     devices: list[DeviceHealth]
+    gateways: list[GatewayHealth]
 
 
 def device_reports(wearers: list[Wearer], *, seed: int = 1234) -> list[DeviceHealth]:
@@ -90,6 +103,7 @@ def device_reports(wearers: list[Wearer], *, seed: int = 1234) -> list[DeviceHea
     out = []
     for i, w in enumerate(wearers):
         samples = lost = reconnects = 0
+        by = dict.fromkeys(("gap", "disconnected", "queue", "clock"), 0)
         for k in range(31):
             connected = not (i == 2 and 10 <= k < 15) and not (i == 5 and k == 30)
             if i == 2 and k == 15:
@@ -97,6 +111,8 @@ def device_reports(wearers: list[Wearer], *, seed: int = 1234) -> list[DeviceHea
             new_lost = int(rng.integers(0, 40)) if connected else 0
             samples += (3000 - new_lost) if connected else 0
             lost += new_lost
+            by["gap"] += new_lost // 2
+            by["queue"] += new_lost - new_lost // 2
             out.append(
                 DeviceHealth(
                     gateway_id=f"gw-{w.team[-1].lower()}",
@@ -111,6 +127,28 @@ def device_reports(wearers: list[Wearer], *, seed: int = 1234) -> list[DeviceHea
                     samples=samples,
                     lost=lost,
                     reconnects=reconnects,
+                    lost_by=dict(by),
+                )
+            )
+    return out
+
+
+def gateway_reports(devices: list[DeviceHealth]) -> list[GatewayHealth]:
+    """One report a minute from each gateway while its sensors report."""
+    out = []
+    for gateway in sorted({h.gateway_id for h in devices}):
+        n = sum(1 for h in devices if h.gateway_id == gateway)
+        for k in range(31):
+            out.append(
+                GatewayHealth(
+                    gateway_id=gateway,
+                    t_s=START + 60.0 * k + 1.0,
+                    loop_lag_ms=2.0 + (k * n) % 17 + (40.0 if k == 12 else 0.0),
+                    outbox_depth=(k * 7 + n) % 23,
+                    outbox_oldest_s=float((k * 3) % 11),
+                    outbox_bytes=((k * 7 + n) % 23) * 310,
+                    outbox_dropped=0 if k < 20 else k - 20,
+                    replayed=k // 5,
                 )
             )
     return out
@@ -158,6 +196,7 @@ def build_fleet(broker: servers.Mosquitto, influxd: servers.Influxd) -> Fleet:
         )
         assert run.recorder.rejected == 0
     devices = device_reports(wearers)
+    gateways = gateway_reports(devices)
 
     def publish_devices() -> Iterator[None]:
         client = make_client(mqtt, f"dev-{uuid.uuid4().hex[:8]}")
@@ -175,11 +214,17 @@ def build_fleet(broker: servers.Mosquitto, influxd: servers.Influxd) -> Fleet:
             client.publish(gateway_topic(root, h.gateway_id, "device"), encode_device(h), qos=1)
             for h in devices
         ]
+        infos += [
+            client.publish(
+                gateway_topic(root, h.gateway_id, "health"), encode_gateway_health(h), qos=1
+            )
+            for h in gateways
+        ]
         for info in infos:
             info.wait_for_publish(10)
         client.disconnect()
         client.loop_stop()
         yield
 
-    _record(mqtt, influx, publish_devices(), len(devices))
-    return Fleet(influx, wearers, devices)
+    _record(mqtt, influx, publish_devices(), len(devices) + len(gateways))
+    return Fleet(influx, wearers, devices, gateways)

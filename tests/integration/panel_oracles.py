@@ -16,7 +16,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from analytics.effect import wilson
-from analytics.records import DeviceHealth, Event, EventKind, MinuteMetrics, Posture
+from analytics.records import (
+    LOSS_REASONS,
+    DeviceHealth,
+    Event,
+    EventKind,
+    GatewayHealth,
+    MinuteMetrics,
+    Posture,
+)
 from dashboards.grafana import Selection
 from dashboards.queries import MIN_GROUP_SIZE
 
@@ -614,3 +622,55 @@ def _reconnects(fleet: Fleet, sel: Selection, g: int) -> list[Row]:
 
 
 MIN_GROUP = MIN_GROUP_SIZE
+
+
+@oracle("posture-fleet/Samples lost by reason/A")
+def _lost_by(fleet: Fleet, sel: Selection, g: int) -> list[Row]:
+    groups: dict[tuple[str, str, str], list[DeviceHealth]] = defaultdict(list)
+    for h in _reports(fleet, sel):
+        groups[(h.gateway_id, h.sensor_id, h.wearer_id)].append(h)
+    return [
+        {"time": sel.start_s, "gateway": gw, "sensor": sensor, "wearer": wearer}
+        | {reason: _last(hs).lost_by.get(reason, 0) for reason in LOSS_REASONS}
+        for (gw, sensor, wearer), hs in groups.items()
+    ]
+
+
+def _per_gateway_interval(
+    fleet: Fleet, sel: Selection, columns: Callable[[list[GatewayHealth]], Row]
+) -> list[Row]:
+    groups: dict[tuple[str, float], list[GatewayHealth]] = defaultdict(list)
+    for h in fleet.gateways:
+        if sel.start_s <= h.t_s <= sel.end_s:
+            groups[(h.gateway_id, bucket(h.t_s, sel.interval_s))].append(h)
+    return [{"time": t, "gateway": g, **columns(hs)} for (g, t), hs in sorted(groups.items())]
+
+
+def _last_gateway(hs: list[GatewayHealth]) -> GatewayHealth:
+    return max(hs, key=lambda h: h.t_s)
+
+
+@oracle("posture-fleet/Gateway outbox/A")
+def _outbox(fleet: Fleet, sel: Selection, g: int) -> list[Row]:
+    return _per_gateway_interval(
+        fleet, sel, lambda hs: {"messages": _last_gateway(hs).outbox_depth}
+    )
+
+
+@oracle("posture-fleet/Oldest unconfirmed message/A")
+def _oldest(fleet: Fleet, sel: Selection, g: int) -> list[Row]:
+    return _per_gateway_interval(
+        fleet, sel, lambda hs: {"oldest": _last_gateway(hs).outbox_oldest_s}
+    )
+
+
+@oracle("posture-fleet/Radio loop lag/A")
+def _lag(fleet: Fleet, sel: Selection, g: int) -> list[Row]:
+    return _per_gateway_interval(fleet, sel, lambda hs: {"lag": max(h.loop_lag_ms for h in hs)})
+
+
+@oracle("posture-fleet/Messages not kept/A")
+def _not_kept(fleet: Fleet, sel: Selection, g: int) -> list[Row]:
+    return _per_gateway_interval(
+        fleet, sel, lambda hs: {"dropped": _last_gateway(hs).outbox_dropped}
+    )

@@ -8,8 +8,10 @@ the recorder is the process that started.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -28,6 +30,7 @@ from posture import servers
 from posture.loadgen import TrafficPublisher, contract_messages
 from posture.mqtt import connect, make_client
 from posture.settings import MqttSettings, RecorderSettings
+from tests.conftest import DATASETS
 from tests.hostile import hostile_messages
 from tests.shipped_broker import ROOT, ShippedBroker, shipped_broker
 
@@ -264,3 +267,65 @@ def test_no_gateway_can_knock_another_off_and_fire_its_last_will(shipped: Shippe
         gw2.on_disconnect = None
         gw2.disconnect()
         gw2.loop_stop()
+
+
+def gateway_cli(
+    shipped: ShippedBroker, tmp_path: Path, *, wearer: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`posture gateway` as gw1 on the shipped broker, with Home Assistant discovery on, one
+    virtual micro:bit configured for `wearer`."""
+    config = tmp_path / "posture.toml"
+    config.write_text(
+        f"""
+[gateway]
+id = "gw1"
+[[gateway.sensors]]
+address = "D0:5E:00:00:0F:01"
+profile = "microbit"
+wearer = "{wearer}"
+[home_assistant]
+enabled = true
+"""
+    )
+    mqtt = shipped.settings("gw1")
+    env = {
+        "POSTURE_MQTT__HOST": mqtt.host,
+        "POSTURE_MQTT__PORT": str(mqtt.port),
+        "POSTURE_MQTT__USERNAME": "gw1",
+        "POSTURE_MQTT__PASSWORD": shipped.passwords["gw1"],
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("POSTURE_")}
+    recording = DATASETS / "uci_hapt_waist/user01_exp01.csv"
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "posture.cli", "gateway", "-c", str(config)),
+            *("--virtual", f"microbit={recording}", "--speed", "20", "--seconds", "6"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean, **env, "COLUMNS": "200"},
+    )
+    return result, config
+
+
+def test_home_assistant_discovery_passes_the_shipped_acl(
+    shipped: ShippedBroker, tmp_path: Path
+) -> None:
+    with watching(shipped.settings("homeassistant"), "homeassistant/#") as home_assistant:
+        result, _config = gateway_cli(shipped, tmp_path, wearer="w042")
+        wait_until(lambda: len(home_assistant.messages) >= 4, timeout_s=10, what="discovery")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert all("/posture_w042/" in topic for topic, _ in home_assistant.messages)
+
+
+def test_a_message_the_broker_refuses_stops_the_gateway_with_one_line(
+    shipped: ShippedBroker, tmp_path: Path
+) -> None:
+    result, _config = gateway_cli(shipped, tmp_path, wearer="w099")  # not gw1's in the ACL
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr[-2000:]
+    assert "refused the message to" in errors[0]
+    assert "Not authorized" in errors[0]

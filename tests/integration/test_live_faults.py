@@ -117,8 +117,15 @@ def _mqtt(broker: ShippedBroker, user: str) -> MqttSettings:
 
 
 async def _run(
-    settings: Settings, fault: Callable[[], None], tap_holder: list[Tap]
+    settings: Settings,
+    fault: Callable[[], None],
+    tap_holder: list[Tap],
+    *,
+    until_s: float | None = None,
 ) -> tuple[Gateway, dict[SensorKey, VirtualSensor]]:
+    """Stream the sensors through a gateway, with `fault` run in a thread of its own
+    FAULT_AT_S after they start; until the data are through and confirmed, or only until
+    `until_s` real seconds (then stop, leaving the outbox as it is)."""
     timebase = TimeBase(speed=SPEED)
     start = timebase.now() + 3.0 * SPEED
     async with VirtualRadio(timebase=timebase) as radio:
@@ -145,11 +152,13 @@ async def _run(
             )
         )
         loop.call_later(3.0 + FAULT_AT_S, lambda: threading.Thread(target=fault).start())
-        while timebase.now() < end + 2.0 * SPEED and not running.done():
+        deadline = loop.time() + (until_s if until_s is not None else 1e9)
+        while timebase.now() < end + 2.0 * SPEED and loop.time() < deadline:
             await asyncio.sleep(0.2)
         holder[0].stop()
         gateway = await running
-        await asyncio.to_thread(publisher.flush, timeout_s=60.0)
+        if until_s is None:
+            await asyncio.to_thread(publisher.flush, timeout_s=60.0)
         await asyncio.to_thread(publisher.close)
     return gateway, devices
 
@@ -236,3 +245,37 @@ def test_a_broker_outage_costs_no_sample_and_no_record(
             recorder.stop()
     if fault == "sigkill":  # the path this test is about: the broker lost the session
         assert "WITHOUT its session" in recorders[0].output()
+
+
+def test_a_gateway_restarted_during_a_broker_outage_sends_its_outbox_afterwards(
+    broker: ShippedBroker, influx: InfluxClient, tmp_path: Path
+) -> None:
+    recorder = _recorder(broker, influx, tmp_path, "recorder")
+    settings = _settings(broker, tmp_path / "gw")
+    taps: list[Tap] = []
+    try:
+        # the broker dies mid-stream and stays down; the gateway stops 6 s later
+        asyncio.run(_run(settings, broker.server.kill, taps, until_s=3.0 + FAULT_AT_S + 6.0))
+        released = taps[0]
+        gw_dir = tmp_path / "gw"
+        assert (gw_dir / "outbox.sqlite").exists()
+        broker.server.start()
+        # the gateway starts again (no sensors needed): its outbox goes out and is confirmed
+        again = open_publisher(settings, {k.wearer_id for k in _keys()})
+        try:
+            again.flush(timeout_s=60.0)
+        finally:
+            again.close()
+        for wearer in {k.wearer_id for k in _keys()}:
+            events, minutes = wearer_records(influx, wearer)
+            assert sorted(e.event_id for e in events) == sorted(
+                e.event_id for e in released.events if e.wearer_id == wearer
+            )
+            assert len(minutes) == len([m for m in released.minutes if m.wearer_id == wearer])
+        assert stored_points(influx)["device"] == released.publisher.sent["device"]  # type: ignore[attr-defined]
+    finally:
+        recorder.stop()
+
+
+def _keys() -> list[SensorKey]:
+    return [SensorKey(w, p) for w, p, _profile, _path in SENSORS]

@@ -31,6 +31,7 @@ from posture.mqtt import publish_once
 from posture.notify import show_nudges
 from posture.settings import HomeAssistantSettings, MqttSettings, Settings
 from sensor_gateway.gateway import Gateway, SensorAssignment
+from sensor_gateway.outbox import Outbox
 from sensor_gateway.profiles import get_profile
 from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.radio import Radio
@@ -135,7 +136,7 @@ async def spell(
     timebase = TimeBase(speed=SPEED)
     start = timebase.now() + 2.0
     data = trace(SPELL, start_s=start, seed=3)
-    publisher = MqttPublisher(mqtt, "gw-nudge")
+    publisher = MqttPublisher(mqtt, "gw-nudge", Outbox(None), wearers=[WEARER])
     publisher.start()
     notify = asyncio.create_task(show_nudges(mqtt, WEARER, shown, max_age_s=1e9))
     command_at = None
@@ -154,7 +155,6 @@ async def spell(
                         )
                     ],
                     sink=publisher,
-                    health=publisher,
                     radio=Radio.virtual(radio.adapter),
                     timebase=timebase,
                     publisher=publisher,
@@ -180,7 +180,7 @@ async def spell(
             holder[0].stop()
             await running
             led_writes = len(sensor.nudges)
-        publisher.flush(timeout_s=10.0)
+        publisher.drain(timeout_s=10.0)  # no recorder here: the broker has them
         await asyncio.sleep(1.0)  # posture notify receives the last ones
     finally:
         notify.cancel()
