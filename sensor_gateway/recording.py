@@ -1,6 +1,7 @@
 """Recording one sensor to a trace CSV, optionally with the raw notifications and receive times.
 
-The samples go through the same decoder and clock model as in the gateway; gaps stay gaps.
+The samples go through the gateway's own `SensorStream` (decoder, clock model, batches), so
+`posture record` and `posture gateway` time-stamp a stream alike; gaps stay gaps.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from typing import TextIO
 
 import numpy as np
 
-from analytics.records import Trace
+from analytics.records import SampleBatch, Trace
 
-from .clock import ClockModel
 from .connection import Connected, Lost, Notification, SensorLink
-from .profiles import DecodeError
+from .stream import SensorStream
 from .traces import write_trace
 
 
@@ -33,10 +33,11 @@ async def record(
     link: SensorLink, *, seconds: float, out: Path, raw: Path | None = None
 ) -> RecordingResult:
     """Record `seconds` (real time) of `link` into `out` (trace CSV) and `raw` (hex payloads)."""
-    clock = ClockModel(link.profile.rate_hz, gap_tolerance_s=0.5 * link.timebase.speed)
-    times: list[np.ndarray] = []
-    rows: list[np.ndarray] = []
-    bad = 0
+    speed = link.timebase.speed  # the gateway's tolerances, in real seconds
+    stream = SensorStream(
+        link.address, link.profile, gap_tolerance_s=0.5 * speed, clock_window_s=10.0 * speed
+    )
+    batches: list[SampleBatch] = []
     with contextlib.ExitStack() as stack:
         raw_file: TextIO | None = None
         if raw is not None:
@@ -44,41 +45,34 @@ async def record(
             raw_file.write("received_s,payload_hex\n")
 
         async def consume() -> None:
-            nonlocal bad
             async for event in link.events():
                 if isinstance(event, Notification):
                     if raw_file is not None:
                         raw_file.write(f"{event.received_s:.6f},{event.data.hex()}\n")
-                    try:
-                        decoded = link.profile.decode(event.data)
-                    except DecodeError:
-                        bad += 1
-                        continue
-                    placed = clock.place(
-                        len(decoded), event.received_s, device_time_s=decoded.device_time_s
-                    )
-                    times.append(placed.t0 + np.arange(len(decoded)) / placed.rate_hz)
-                    rows.append(decoded.accel_g)
-                elif isinstance(event, Connected | Lost):
-                    clock.reset()
+                    batches.extend(stream.notification(event.data, event.received_s))
+                elif isinstance(event, Connected):
+                    stream.connected()
+                elif isinstance(event, Lost):
+                    batches.extend(stream.lost_link())
 
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await consume()
+    batches.extend(stream.finish())
     await link.finder.close()
-    if times:
+    if batches:
         write_trace(
             out,
             Trace(
-                t_s=np.concatenate(times),
-                accel_g=np.concatenate(rows),
+                t_s=np.concatenate([b.t0 + np.arange(len(b.accel_g)) / b.rate_hz for b in batches]),
+                accel_g=np.concatenate([b.accel_g for b in batches]),
                 rate_hz=link.profile.rate_hz,
                 source=link.address,
             ),
         )
     return RecordingResult(
-        samples=int(sum(len(t) for t in times)),
-        lost=clock.lost,
-        bad_packets=bad,
+        samples=stream.samples,
+        lost=stream.lost_total,
+        bad_packets=stream.bad_packets,
         connects=link.connects,
     )
