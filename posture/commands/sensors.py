@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from posture.app import ConfigOption, VerboseOption, app, console, err_console, fail, settings
+
+if TYPE_CHECKING:
+    from sensor_gateway.runner import VirtualSpec
+
+T = TypeVar("T")
 
 
 @app.command()
@@ -45,7 +51,7 @@ SecondsOption = Annotated[
 ]
 
 
-def _specs(virtual: list[str] | None) -> list[object]:
+def _specs(virtual: list[str] | None) -> list[VirtualSpec]:
     from sensor_gateway.runner import VirtualSpecError, parse_virtual
 
     try:
@@ -54,7 +60,7 @@ def _specs(virtual: list[str] | None) -> list[object]:
         raise fail(str(err), code=2) from None
 
 
-def _run_radio(coroutine: object) -> object:
+def _run_radio(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a BLE coroutine; link and trace failures become one-line errors."""
     import asyncio
     import sqlite3
@@ -65,7 +71,7 @@ def _run_radio(coroutine: object) -> object:
     from sensor_gateway.traces import TraceError
 
     try:
-        return asyncio.run(coroutine)  # type: ignore[arg-type]
+        return asyncio.run(coroutine)
     except (TraceError, BrokerError) as err:
         raise fail(str(err)) from None
     except sqlite3.Error as err:  # the gateway's outbox
@@ -94,10 +100,10 @@ def scan(
     specs = _specs(virtual)
 
     async def main() -> list[Sighting]:
-        async with open_radio(settings(), specs) as (radio, _timebase, _sensors):  # type: ignore[arg-type]
+        async with open_radio(settings(), specs) as (radio, _timebase, _sensors):
             return await discover(radio, seconds=seconds)
 
-    found: list[Sighting] = _run_radio(main())  # type: ignore[assignment]
+    found: list[Sighting] = _run_radio(main())
     table = Table(box=None, padding=(0, 2))
     for column in ("profile", "address", "name", "rssi"):
         table.add_column(column)
@@ -137,7 +143,7 @@ def record(  # noqa: PLR0917 (typer maps parameters to options)
 
     async def main() -> RecordingResult:
         gateway_settings = settings().gateway
-        async with open_radio(settings(), specs, speed=speed) as (radio, timebase, sensors):  # type: ignore[arg-type]
+        async with open_radio(settings(), specs, speed=speed) as (radio, timebase, sensors):
             if not specs:  # a real adapter: fail now if there is none, not after `seconds`
                 await discover(radio, seconds=0.1)
             target = address or sensors[0].address
@@ -158,7 +164,7 @@ def record(  # noqa: PLR0917 (typer maps parameters to options)
             )
             return await record_link(link, seconds=seconds, out=out, raw=raw)
 
-    result: RecordingResult = _run_radio(main())  # type: ignore[assignment]
+    result: RecordingResult = _run_radio(main())
     console.print(
         f"recorded {result.samples} samples into {out} ({result.lost} lost, "
         f"{result.bad_packets} bad packets, {result.connects} connection(s))",
@@ -187,7 +193,7 @@ def gateway(
         raise fail("no sensors configured ([[gateway.sensors]]) and no --virtual", code=2)
 
     async def main() -> None:
-        async with open_radio(config, specs, speed=speed) as (radio, timebase, sensors):  # type: ignore[arg-type]
+        async with open_radio(config, specs, speed=speed) as (radio, timebase, sensors):
             publisher = await asyncio.to_thread(open_publisher, config, wearers_of(sensors))
             try:
                 running = await serve(
