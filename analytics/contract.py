@@ -93,7 +93,7 @@ class PayloadError(ValueError):
 
 # -- topics -----------------------------------------------------------------------------------
 
-WEARER_CHANNELS: Final = ("event", "metric", "state", "nudge", "cmd", "samples")
+WEARER_CHANNELS: Final = ("event", "metric", "state", "nudge", "cmd", "context", "samples")
 GATEWAY_CHANNELS: Final = ("status", "device", "health", "ack")
 
 

@@ -37,12 +37,17 @@ class DeskTrack:
         self._open: tuple[float, float, float, float] | None = None  # start, end, cm, sat_s
 
     def report(self, t_s: float, height_cm: float) -> None:
-        """The desk is `height_cm` high from `t_s` on; raises ValueError for an impossible one."""
+        """The desk is `height_cm` high from `t_s` on; raises ValueError for an impossible one.
+
+        A desk that says its height again (many do every minute) adds nothing to keep."""
         if not (math.isfinite(height_cm) and MIN_CM <= height_cm <= MAX_CM):
             raise ValueError(f"desk height {height_cm} cm is outside {MIN_CM:g}-{MAX_CM:g} cm")
+        cm = round(float(height_cm), 1)
         i = bisect.bisect_right(self._t, t_s)
+        if i == len(self._t) and i and self._cm[-1] == cm:
+            return
         self._t.insert(i, t_s)
-        self._cm.insert(i, round(float(height_cm), 1))
+        self._cm.insert(i, cm)
 
     @property
     def known(self) -> bool:
@@ -85,6 +90,10 @@ class DeskTrack:
                 continue
             events += self._close()
             self._open = (start, end, height, sat_s) if height > 0 else None
+        # released seconds are never asked about again: keep the report in effect at the last
+        done = bisect.bisect_right(self._t, float(timeline.t_s[-1])) - 1
+        if done > 0:
+            del self._t[:done], self._cm[:done]
         return events
 
     def flush(self) -> list[Event]:

@@ -1,14 +1,16 @@
 """Messages to and from the wearer: nudges (`<root>/<wearer>/nudge`, to devices and desktops),
-the wearer's commands (`<root>/<wearer>/cmd`: snooze, do-not-disturb, calibrate, quiet hours)
-and what says the wearer is busy (`<root>/<wearer>/context`, or any topic with busy values).
-Versioned JSON like the rest of the contract (analytics/contract.py); decoding raises
-`PayloadError` with the reason.
+the wearer's commands (`<root>/<wearer>/cmd`: snooze, do-not-disturb, calibrate, quiet hours,
+desk), what says the wearer is busy (`<root>/<wearer>/context`, or any topic with busy values)
+and the height of the wearer's sit-stand desk. Versioned JSON like the rest of the contract
+(analytics/contract.py), except the busy states and desk heights other systems publish in their
+own formats; decoding raises `PayloadError` with the reason.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,11 +27,13 @@ from .contract import (
     to_json,
     wearer_of,
 )
+from .desk import MAX_CM, MIN_CM
 from .params import clock_minutes
 from .phrases import PHRASES, render
 from .records import Event, EventKind
 
 NUDGE_REASONS: Final = ("sitting", "standing", "slouch")
+DESK_POSITIONS: Final = ("stand", "sit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,7 @@ class Nudge:
     reason: str  # one of NUDGE_REASONS
     message: str
     nudge_id: str
+    desk: str | None = None  # an offer to move the wearer's desk: one of DESK_POSITIONS
 
 
 def nudge_message(event: Event) -> str:
@@ -61,17 +66,21 @@ def nudge_message(event: Event) -> str:
     return "Time to stand up and move for a few minutes."
 
 
-def encode_nudge(event: Event) -> bytes:
+def encode_nudge(event: Event, *, desk: str | None = None) -> bytes:
+    """The nudge payload of a nudge event; `desk` offers to move the wearer's desk to that
+    position (the wearer confirms with a `desk` command)."""
     if event.kind is not EventKind.NUDGE:
         raise ValueError(f"not a nudge: {event.kind}")
+    if desk is not None and desk not in DESK_POSITIONS:
+        raise ValueError(f"desk position must be one of {', '.join(DESK_POSITIONS)}, got {desk!r}")
+    body = {
+        "id": event.event_id,
+        "t": round(event.start_s, 3),
+        "reason": str(event.values.get("reason", "sitting")),
+        "message": nudge_message(event),
+    }
     return to_json(
-        envelope("nudge", event.wearer_id, "", "")
-        | {
-            "id": event.event_id,
-            "t": round(event.start_s, 3),
-            "reason": str(event.values.get("reason", "sitting")),
-            "message": nudge_message(event),
-        }
+        envelope("nudge", event.wearer_id, "", "") | body | ({"desk": desk} if desk else {})
     )
 
 
@@ -86,21 +95,26 @@ def decode_nudge(payload: bytes) -> Nudge:
     nudge_id = field(data, "id", str)
     if not ID_PATTERN.fullmatch(nudge_id):
         raise PayloadError("nudge id is not an identifier")
+    desk = data.get("desk")
+    if desk is not None and desk not in DESK_POSITIONS:
+        raise PayloadError(f"field 'desk' must be one of {', '.join(DESK_POSITIONS)}")
     return Nudge(
         wearer_id=wearer_of(data),
         t_s=number(data, "t", lo=0.0),
         reason=reason,
         message=message,
         nudge_id=nudge_id,
+        desk=desk,
     )
 
 
-COMMANDS: Final = ("snooze", "dnd", "calibrate", "quiet_hours")
+COMMANDS: Final = ("snooze", "dnd", "calibrate", "quiet_hours", "desk")
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """A wearer's command to the gateway: snooze nudges, do-not-disturb, calibrate, quiet hours."""
+    """A wearer's command to the gateway: snooze nudges, do-not-disturb, calibrate, quiet hours,
+    move the desk (the wearer's confirmation: the gateway never moves a desk by itself)."""
 
     wearer_id: str
     name: str  # one of COMMANDS
@@ -108,12 +122,18 @@ class Command:
     on: bool = False  # dnd: on or off
     until_s: float | None = None  # snooze, dnd on: until this unix time (dnd: else end of day)
     spans: tuple[tuple[str, str], ...] = ()  # quiet_hours: ("HH:MM", "HH:MM") pairs; () = none
+    position: str = ""  # desk: one of DESK_POSITIONS
 
     def __post_init__(self) -> None:
         if self.name not in COMMANDS:
             raise ValueError(f"unknown command {self.name!r} (one of {', '.join(COMMANDS)})")
         if self.until_s is not None and self.name not in ("snooze", "dnd"):
             raise ValueError(f"command {self.name!r} takes no end time")
+        if (self.name == "desk") != (self.position in DESK_POSITIONS):
+            raise ValueError(
+                f"a desk command takes a position (stand or sit), no other command one; "
+                f"got {self.name!r} with {self.position!r}"
+            )
 
 
 def encode_command(command: Command) -> bytes:
@@ -122,6 +142,8 @@ def encode_command(command: Command) -> bytes:
         body["minutes"] = command.minutes
     elif command.name == "dnd":
         body["on"] = command.on
+    elif command.name == "desk":
+        body["position"] = command.position
     if command.until_s is not None:
         body["until"] = command.until_s
     elif command.name == "quiet_hours":
@@ -159,6 +181,11 @@ def decode_command(payload: bytes) -> Command:
         except ValueError as err:
             raise PayloadError(str(err)) from None
         return Command(wearer, name, spans=tuple((s[0], s[1]) for s in raw))
+    if name == "desk":
+        position = field(data, "position", str)
+        if position not in DESK_POSITIONS:
+            raise PayloadError(f"field 'position' must be one of {', '.join(DESK_POSITIONS)}")
+        return Command(wearer, name, position=position)
     return Command(wearer, name)
 
 
@@ -175,14 +202,7 @@ def decode_context(payload: bytes) -> ContextState:
     """A `<root>/<wearer>/context` payload: a JSON object with `busy` (bool), optional `until`
     (unix seconds, or ISO 8601 with a time zone) and `source` (an identifier); `v`, if given,
     must be 1. Raises `PayloadError`."""
-    if len(payload) > 4096:
-        raise PayloadError(f"context payload of {len(payload)} bytes (at most 4096)")
-    try:
-        data = json.loads(payload.decode("utf-8"), parse_constant=_no_constant)
-    except PayloadError:
-        raise
-    except (UnicodeDecodeError, RecursionError, ValueError) as err:  # ValueError: bad JSON
-        raise PayloadError(f"not JSON: {str(err)[:200]}") from None
+    data = _small_json(payload, "context")
     if not isinstance(data, dict):
         raise PayloadError(f"context payload is a JSON {type(data).__name__}, not an object")
     if "v" in data and (data["v"] != SCHEMA_VERSION or isinstance(data["v"], bool)):
@@ -205,6 +225,18 @@ def decode_context(payload: bytes) -> ContextState:
     return ContextState(busy, number(data, "until", lo=0.0), source)
 
 
+def _small_json(payload: bytes, what: str) -> Any:
+    """The JSON value of a payload of at most 4 KiB; raises `PayloadError`."""
+    if len(payload) > 4096:
+        raise PayloadError(f"{what} payload of {len(payload)} bytes (at most 4096)")
+    try:
+        return json.loads(payload.decode("utf-8"), parse_constant=_no_constant)
+    except PayloadError:
+        raise
+    except (UnicodeDecodeError, RecursionError, ValueError) as err:  # ValueError: bad JSON
+        raise PayloadError(f"not JSON: {str(err)[:200]}") from None
+
+
 def _no_constant(name: str) -> None:
     raise PayloadError(f"non-finite number {name} in payload")
 
@@ -223,3 +255,58 @@ def busy_state(payload: bytes, busy_values: Sequence[str]) -> bool:
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1].strip()
     return text.casefold() in {v.casefold() for v in busy_values}
+
+
+def desk_height_cm(
+    payload: bytes, *, key: str = "", scale: float = 1.0, offset_cm: float = 0.0
+) -> float:
+    """A desk's height in cm from what its controller publishes: a number (plain, or a JSON
+    string or number), or with `key` the number at that key of a JSON object (dots for nested
+    objects: "desk.height"); cm = value x `scale` + `offset_cm` (scale 0.1 for mm). Raises
+    `PayloadError` for anything else, or a height no desk has."""
+    if key:
+        value: Any = _small_json(payload, "desk height")
+        for part in key.split("."):
+            if not isinstance(value, dict) or part not in value:
+                raise PayloadError(f"desk height payload has no {key!r}")
+            value = value[part]
+    else:
+        if len(payload) > 256:
+            raise PayloadError(f"desk height payload of {len(payload)} bytes (at most 256)")
+        try:
+            value = payload.decode("utf-8").strip().strip('"').strip()
+        except UnicodeDecodeError:
+            raise PayloadError("desk height payload is not UTF-8 text") from None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise PayloadError(f"desk height is a {type(value).__name__}, not a number")
+    try:
+        reading = math.inf if isinstance(value, int) and abs(value) > 1e300 else float(value)
+    except ValueError:
+        raise PayloadError(f"desk height {str(value)[:40]!r} is not a number") from None
+    height = reading * scale + offset_cm
+    if not (math.isfinite(height) and MIN_CM <= height <= MAX_CM):
+        raise PayloadError(
+            f"desk height {str(value)[:40]} gives {height:g} cm, outside {MIN_CM:g}-{MAX_CM:g} cm"
+        )
+    return height
+
+
+@dataclass(frozen=True, slots=True)
+class BusyUpdate:
+    """A source says, now, that the wearer is busy (until when) or no longer busy."""
+
+    wearer_id: str
+    source: str
+    busy: bool
+    until_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeskHeight:
+    """The wearer's sit-stand desk is this high, now."""
+
+    wearer_id: str
+    height_cm: float
+
+
+WearerInput = Command | BusyUpdate | DeskHeight  # what the gateway hears about a wearer

@@ -38,6 +38,7 @@ from .records import (
     SampleBatch,
     WearerState,
 )
+from .schedule import MAX_PAUSE_S
 from .slouch import SlouchTracker
 from .timeline import POSTURES, Timeline
 
@@ -132,6 +133,11 @@ class WearerMonitor:
         `reason` (`records.LOSS_REASONS`): the minutes say why they have no data."""
         self._minutes.note_loss(start_s, end_s, reason)
 
+    @property
+    def latest_s(self) -> float | None:
+        """The end of the latest samples fed ("now" for commands); None before any."""
+        return float(self._latest_t) if np.isfinite(self._latest_t) else None
+
     def late_samples(self, placement: Placement) -> int:
         """Samples of that sensor dropped because they were timed before ones already taken."""
         epocher = self._epochers.get(placement)
@@ -171,8 +177,8 @@ class WearerMonitor:
         *,
         until_s: float | None = None,
     ) -> None:
-        """No nudges for `duration_s` (or until `until_s`) from `t_s` on; replaces an earlier
-        snooze. Raises ValueError."""
+        """No nudges for `duration_s` (or until `until_s`) from `t_s` on, at most a day;
+        replaces an earlier snooze. Raises ValueError."""
         if (duration_s is None) == (until_s is None):
             raise ValueError("give either the snooze's duration or its end")
         if duration_s is not None and not duration_s > 0:
@@ -182,14 +188,20 @@ class WearerMonitor:
         assert end is not None
         if not end > start:
             raise ValueError(f"snooze must end after it starts, got {end - start:g} s")
+        _at_most_a_day("snooze", end - start)
         self._nudger.schedule.snooze(start, end)
 
     def dnd(self, on: bool, t_s: float | None = None, *, until_s: float | None = None) -> None:
-        """Do-not-disturb on or off from `t_s` on; on lasts until `until_s`, else until the end
-        of the wearer's day (midnight in `NudgePolicy.timezone`)."""
+        """Do-not-disturb on or off from `t_s` on; on lasts until `until_s` (at most a day),
+        else until the end of the wearer's day (midnight in `NudgePolicy.timezone`). Raises
+        ValueError."""
         start = self._now(t_s)
-        if on and until_s is not None and not until_s > start:
-            raise ValueError(f"do-not-disturb must end after it starts, got {until_s - start:g} s")
+        if on and until_s is not None:
+            if not until_s > start:
+                raise ValueError(
+                    f"do-not-disturb must end after it starts, got {until_s - start:g} s"
+                )
+            _at_most_a_day("do-not-disturb", until_s - start)
         self._nudger.schedule.dnd(start, on=on, until_s=until_s)
 
     def context(
@@ -269,3 +281,8 @@ class WearerMonitor:
             )
             for c in calibrations
         ]
+
+
+def _at_most_a_day(what: str, seconds: float) -> None:
+    if seconds > MAX_PAUSE_S:
+        raise ValueError(f"{what} lasts at most 24 h, asked for {seconds / 3600:.1f} h")

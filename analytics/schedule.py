@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from .params import NudgePolicy, clock_minutes
 
 NEVER = float("inf")
+MAX_PAUSE_S = 24 * 3600.0  # a snooze or do-not-disturb the wearer sets lasts at most this long
+FORGET_S = 2 * 24 * 3600.0  # pauses that ended this long before a new one are forgotten
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,8 @@ class Schedule:
     def _set(self, reason: str, source: str, t_s: float, until_s: float | None) -> None:
         kept = []
         for p in self._pauses:
+            if p.end_s < t_s - FORGET_S:
+                continue  # long over: a busy state that changes all day must not pile up
             if p.reason != reason or p.source != source or p.end_s <= t_s:
                 kept.append(p)
             elif p.start_s < t_s:

@@ -31,7 +31,7 @@ from .settings import MqttSettings
 
 log = logging.getLogger(__name__)
 
-TITLES = {"sitting": "Time to move", "slouch": "Posture check"}
+TITLES = {"sitting": "Time to move", "slouch": "Posture check", "standing": "Time to move"}
 
 
 class Notifier(Protocol):

@@ -6,17 +6,26 @@ The entry point loads it once and passes sections down; nothing else reads confi
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from analytics.contract import check_id
-from analytics.params import AnalyticsParams
+from analytics.params import LANGUAGES, AnalyticsParams
 from analytics.records import Placement
 
 ENV_PREFIX = "POSTURE_"
@@ -151,7 +160,7 @@ class GatewaySettings(_Section):
     watchdog_s: float = Field(5.0, gt=0)  # no notification for this long: reconnect
     backoff_cap_s: float = Field(60.0, gt=0)  # longest wait between reconnection attempts
     health_interval_s: float = Field(60.0, gt=0)  # device health reports
-    state_dir: Path | None = None  # the outbox and wearers' calibrations, across restarts
+    state_dir: Path | None = None  # the outbox, wearers' calibrations and nudge timing
     outbox_max_mb: float = Field(1024.0, gt=0)  # beyond this, new messages are counted, not kept
     replay_after_s: float = Field(60.0, gt=0)  # unconfirmed this long: sent again (then doubling)
     analysis_queue: int = Field(5000, ge=10)  # sample batches waiting for the analytics at most
@@ -161,6 +170,94 @@ class GatewaySettings(_Section):
     @classmethod
     def _valid_id(cls, value: str) -> str:
         return check_id(value, what="gateway id")
+
+
+def _topic(value: str) -> str:
+    """One MQTT topic (to subscribe or publish to, so no wildcards); raises ValueError."""
+    if not value or len(value.encode()) > 65535 or "\0" in value:
+        raise ValueError("an MQTT topic is 1 to 65535 bytes, without NUL")
+    if "+" in value or "#" in value:
+        raise ValueError(f"topic {value!r} must name one topic, without + or # wildcards")
+    return value
+
+
+class BusyTopicSettings(_Section):
+    """A topic whose value says whether the wearer is busy, such as Home Assistant's
+    mqtt_statestream of a calendar or a binary_sensor (`on`) or a Teams presence (`Busy`,
+    `InACall`, `Presenting`, ...); any other value means not busy."""
+
+    topic: str
+    busy_values: list[str] = Field(default_factory=lambda: ["on"], min_length=1, max_length=32)
+
+    @field_validator("topic")
+    @classmethod
+    def _valid_topic(cls, value: str) -> str:
+        return _topic(value)
+
+    @field_validator("busy_values")
+    @classmethod
+    def _short_values(cls, values: list[str]) -> list[str]:
+        if not all(0 < len(v) <= 64 for v in values):
+            raise ValueError("busy values are 1 to 64 characters each")
+        return values
+
+
+class DeskSettings(_Section):
+    """The wearer's sit-stand desk over MQTT (docs/nudges.md): its height, a second signal for
+    sitting and standing; and (opt-in) a command topic, to which the gateway sends
+    `stand_payload` or `sit_payload` when the wearer confirms with a `desk` command."""
+
+    height_topic: str = ""  # where the desk's controller publishes its height
+    height_key: str = ""  # its key in a JSON object ("a.b" nested); "" for a plain number
+    height_scale: float = Field(1.0, gt=0)  # cm = value x scale + offset (0.1 for mm)
+    height_offset_cm: float = Field(0.0, ge=-1000, le=1000)
+    command_topic: str = ""  # opt-in: where the desk takes commands (an MQTT cover, number, ...)
+    stand_payload: str = ""  # what raises it to standing height, e.g. "OPEN" or "110"
+    sit_payload: str = ""  # what lowers it to sitting height, e.g. "CLOSE" or "72"
+    command_expiry_s: float = Field(30.0, gt=0, le=3600)  # not delivered by then: never sent
+
+    @field_validator("height_topic", "command_topic")
+    @classmethod
+    def _valid_topic(cls, value: str) -> str:
+        return _topic(value) if value else value
+
+    @model_validator(mode="after")
+    def _complete(self) -> DeskSettings:
+        if not (self.height_topic or self.command_topic):
+            raise ValueError("a desk needs a height_topic, a command_topic or both")
+        if self.command_topic and not (self.stand_payload or self.sit_payload):
+            raise ValueError("a desk command_topic needs a stand_payload or a sit_payload")
+        if not self.command_topic and (self.stand_payload or self.sit_payload):
+            raise ValueError("desk payloads without a command_topic: where should they go?")
+        return self
+
+    def payload(self, position: str) -> str:
+        """What to send for `position` ("stand" or "sit"); "" if the desk cannot be sent there."""
+        if not self.command_topic:
+            return ""
+        return {"stand": self.stand_payload, "sit": self.sit_payload}.get(position, "")
+
+
+class WearerSettings(_Section):
+    """One wearer's own settings (`[wearers.<id>]`), used by the gateway that serves them."""
+
+    language: str | None = None  # of the wearer's nudges; unset: [analytics.nudges] language
+    busy: list[BusyTopicSettings] = Field(default_factory=list, max_length=16)
+    desk: DeskSettings | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and value not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {value!r}")
+        return value
+
+    def params(self, base: AnalyticsParams) -> AnalyticsParams:
+        """The analytics' parameters for this wearer: `base` with the wearer's own settings."""
+        if self.language is None:
+            return base
+        nudges = dataclasses.replace(base.nudges, language=self.language)
+        return dataclasses.replace(base, nudges=nudges)
 
 
 class PrivacySettings(_Section):
@@ -200,6 +297,14 @@ class Settings(BaseSettings):
     analytics: AnalyticsParams = AnalyticsParams()
     home_assistant: HomeAssistantSettings = HomeAssistantSettings()
     privacy: PrivacySettings = PrivacySettings()
+    wearers: dict[str, WearerSettings] = Field(default_factory=dict)  # [wearers.<id>]
+
+    @field_validator("wearers")
+    @classmethod
+    def _pseudonyms(cls, wearers: dict[str, WearerSettings]) -> dict[str, WearerSettings]:
+        for wearer in wearers:
+            check_id(wearer, what="wearer id")
+        return wearers
 
     def recorder_mqtt(self) -> MqttSettings:
         """The `[mqtt]` settings with the recorder's own credentials, if it has any."""

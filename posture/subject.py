@@ -4,7 +4,8 @@ What is held about a wearer, and where (docs/privacy.md):
 
 - InfluxDB: every point tagged `wearer` (measurements `minute`, `event` with nudges and
   calibrations among the events, `device`): `dashboards.erasure`;
-- the gateway's `state_dir`: the wearer's calibrations (`sensor_gateway.calibrations`);
+- the gateway's `state_dir`: the wearer's calibrations (`sensor_gateway.calibrations`) and
+  adaptive nudge timing (`sensor_gateway.nudge_timing`);
 - recorded traces in `[privacy] trace_dirs`: files named `<wearer>.*`, `<wearer>_*` or
   `<wearer>-*`, and everything under a directory named `<wearer>`.
 
@@ -28,7 +29,7 @@ from zoneinfo import ZoneInfo
 from analytics.contract import check_id
 from dashboards import erasure
 from dashboards.influx import InfluxClient
-from sensor_gateway import calibrations
+from sensor_gateway import calibrations, nudge_timing
 
 
 class ErasureIncomplete(Exception):
@@ -41,11 +42,12 @@ class Holdings:
 
     influx_points: dict[str, int] = field(default_factory=dict)  # by measurement
     calibrations: bool = False
+    nudge_timing: bool = False
     traces: tuple[Path, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.influx_points or self.calibrations or self.traces)
+        return not (self.influx_points or self.calibrations or self.nudge_timing or self.traces)
 
     def describe(self) -> str:
         points = sum(self.influx_points.values())
@@ -53,6 +55,7 @@ class Holdings:
         return (
             f"InfluxDB: {points:,} points{f' ({where})' if where else ''}; "
             f"calibrations: {'yes' if self.calibrations else 'none'}; "
+            f"nudge timing: {'yes' if self.nudge_timing else 'none'}; "
             f"recorded traces: {len(self.traces)} file(s)"
         )
 
@@ -80,6 +83,7 @@ def holdings(
     return Holdings(
         influx_points=erasure.held(influx, wearer_id),
         calibrations=state_dir is not None and calibrations.held(state_dir, wearer_id) is not None,
+        nudge_timing=state_dir is not None and nudge_timing.held(state_dir, wearer_id) is not None,
         traces=trace_files(trace_dirs, wearer_id),
     )
 
@@ -95,6 +99,7 @@ def erase(
     erasure.erase(influx, wearer_id)
     if state_dir is not None:
         calibrations.forget(state_dir, wearer_id)
+        nudge_timing.forget(state_dir, wearer_id)
     for path in before.traces:
         path.unlink(missing_ok=True)
     for folder in trace_dirs:  # directories named after the wearer, now empty
@@ -116,6 +121,7 @@ def audit_line(removed: Holdings, *, receipt: str, now_s: float) -> str:
             "receipt": receipt,
             "influx_points": sum(removed.influx_points.values()),
             "calibrations": int(removed.calibrations),
+            "nudge_timing": int(removed.nudge_timing),
             "trace_files": len(removed.traces),
             "verified": True,
         }
@@ -177,11 +183,14 @@ def export(
         written.append(path)
     written.append(_device_reports(influx, wearer_id, out / "device_reports.csv"))
     if state_dir is not None:
-        held = calibrations.held(state_dir, wearer_id)
-        if held is not None:
-            path = out / "calibrations.json"
-            path.write_text(json.dumps({wearer_id: held}, indent=1))
-            written.append(path)
+        for name, held in (
+            (calibrations.FILE_NAME, calibrations.held(state_dir, wearer_id)),
+            (nudge_timing.FILE_NAME, nudge_timing.held(state_dir, wearer_id)),
+        ):
+            if held is not None:
+                path = out / name
+                path.write_text(json.dumps({wearer_id: held}, indent=1))
+                written.append(path)
     for trace in trace_files(trace_dirs, wearer_id):
         path = out / "traces" / trace.name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,8 @@ import numpy as np
 from analytics.orientation import Calibration
 from analytics.records import Placement
 
+from . import state_files
+
 log = logging.getLogger(__name__)
 
 FILE_NAME = "calibrations.json"
@@ -56,7 +58,6 @@ def load(state_dir: Path) -> Calibrations:
 
 def save(state_dir: Path, calibrations: Mapping[str, Mapping[Placement, Calibration]]) -> None:
     """Write the calibrations atomically (a crash never leaves half a file)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
     data = {
         wearer: {
             p.value: {
@@ -69,19 +70,12 @@ def save(state_dir: Path, calibrations: Mapping[str, Mapping[Placement, Calibrat
         for wearer, sensors in calibrations.items()
         if sensors
     }
-    tmp = state_dir / f".{FILE_NAME}.tmp"
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(state_dir / FILE_NAME)
+    state_files.write(state_dir / FILE_NAME, data)
 
 
 def held(state_dir: Path, wearer_id: str) -> dict[str, Any] | None:
     """The wearer's saved calibrations as stored (None if there are none)."""
-    path = state_dir / FILE_NAME
-    if not path.exists():
-        return None
-    raw = json.loads(path.read_text())
-    entry = raw.get(wearer_id) if isinstance(raw, dict) else None
-    return entry if isinstance(entry, dict) else None
+    return state_files.held(state_dir / FILE_NAME, wearer_id)
 
 
 def forget(state_dir: Path, wearer_id: str) -> bool:
@@ -90,16 +84,4 @@ def forget(state_dir: Path, wearer_id: str) -> bool:
     Returns whether there were any. Raises `OSError` or `ValueError` for a file that cannot
     be read or is not a calibrations file: an erasure must not pass over it silently.
     """
-    path = state_dir / FILE_NAME
-    if not path.exists():
-        return False
-    raw = json.loads(path.read_text())
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path} is not a calibrations file")
-    if wearer_id not in raw:
-        return False
-    del raw[wearer_id]
-    tmp = state_dir / f".{FILE_NAME}.tmp"
-    tmp.write_text(json.dumps(raw, indent=1))
-    tmp.replace(path)
-    return True
+    return state_files.forget(state_dir / FILE_NAME, wearer_id)

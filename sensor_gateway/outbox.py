@@ -8,7 +8,9 @@ outbox in that order at QoS 1. A message is forgotten:
   discovery): the broker is where they are meant to be;
 - once a recorder confirmed that it is in InfluxDB (or dead-lettered), for what is recorded
   (events, minutes, device and gateway health): those carry their sequence number, and a broker
-  acknowledgement only says the broker has them, not that anybody will ever read them.
+  acknowledgement only says the broker has them, not that anybody will ever read them;
+- once it expired, for a message that must not arrive late (a desk command: a desk that moves
+  long after the wearer asked is a hazard). It is counted as dropped.
 
 What is not confirmed is sent again: after a gateway restart, when a recorder reports that it
 started without its broker session, and after `replay_after_s` (doubling with each attempt, up to
@@ -49,7 +51,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     confirm INTEGER NOT NULL,     -- 1: kept until a recorder confirms it
     created REAL NOT NULL,        -- unix seconds
     sent REAL,                    -- unix seconds it last went to the broker; NULL: due
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    expires REAL                  -- unix seconds after which it is never sent; NULL: never
 );
 CREATE INDEX IF NOT EXISTS due ON outbox(seq) WHERE sent IS NULL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -69,6 +72,7 @@ class Pending:
     encode: Callable[[int], bytes]  # seq -> payload
     retain: bool = False
     confirm: bool = False  # kept until a recorder confirms it (it carries its seq)
+    expires_s: float | None = None  # unix seconds: not sent after this (nor kept)
 
     @property
     def channel(self) -> str:
@@ -84,6 +88,7 @@ class Entry:
     payload: bytes
     retain: bool
     confirm: bool
+    expires_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +130,12 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a process crash
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        if "expires" not in columns:  # an outbox written before messages could expire
+            self._db.execute("ALTER TABLE outbox ADD COLUMN expires REAL")
+        self._db.execute(
+            "CREATE INDEX IF NOT EXISTS expiring ON outbox(expires) WHERE expires IS NOT NULL"
+        )
         row = self._db.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()
         top = self._db.execute("SELECT max(seq) FROM outbox").fetchone()[0] or 0
         self._next_seq = max(row[0] if row else 1, top + 1)
@@ -156,7 +167,9 @@ class Outbox:
                 if self._bytes + size + len(payload) > self.max_bytes:
                     self._drop(p, f"the outbox is full ({self.max_bytes} bytes)")
                     continue
-                rows.append((seq, p.topic, payload, int(p.retain), int(p.confirm), now))
+                rows.append(
+                    (seq, p.topic, payload, int(p.retain), int(p.confirm), now, p.expires_s)
+                )
                 size += len(payload)
                 seq += 1
             if not rows:
@@ -164,8 +177,8 @@ class Outbox:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(
-                    "INSERT INTO outbox (seq, topic, payload, retain, confirm, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO outbox (seq, topic, payload, retain, confirm, created, expires)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
                 self._db.execute(
@@ -194,14 +207,33 @@ class Outbox:
     # -- the publisher thread -------------------------------------------------------------------
 
     def due(self, limit: int) -> list[Entry]:
-        """The next `limit` messages to publish, oldest first."""
+        """The next `limit` messages to publish, oldest first (what expired is dropped)."""
+        self._expire()
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, topic, payload, retain, confirm FROM outbox"
+                "SELECT seq, topic, payload, retain, confirm, expires FROM outbox"
                 " WHERE sent IS NULL ORDER BY seq LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [Entry(r[0], r[1], bytes(r[2]), bool(r[3]), bool(r[4])) for r in rows]
+        return [Entry(r[0], r[1], bytes(r[2]), bool(r[3]), bool(r[4]), r[5]) for r in rows]
+
+    def _expire(self) -> None:
+        """Drop (and count) what expired before it was sent."""
+        with self._lock:
+            now = self._clock()
+            try:
+                self._db.execute("BEGIN")
+                where = " FROM outbox WHERE expires < ? AND sent IS NULL"
+                rows = self._db.execute("SELECT topic, length(payload)" + where, (now,)).fetchall()
+                if rows:
+                    self._db.execute("DELETE" + where, (now,))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as err:  # tried again with the next call
+                self._rollback(err)
+                return
+            for topic, size in rows:
+                self._bytes -= size
+                self._drop_channel(topic.rsplit("/", 1)[-1], "it expired before it was sent")
 
     def mark_sent(self, seqs: Iterable[int]) -> None:
         self._update(

@@ -9,8 +9,11 @@ Who does what (each the only user of what it owns):
 - paho's network thread only hands over: PUBACKs, messages and connection changes go on a queue;
 - the publisher's own thread ("mqtt-publisher") owns the paho client: on every connection it
   publishes the retained status `online` with the wearers this gateway serves (the last will says
-  `offline`) and subscribes to the wearers' commands, to this gateway's `ack` topic (the
-  recorders' confirmations) and to the recorders' health; it drains the outbox with at most
+  `offline`) and subscribes to what is said about the wearers (their commands, their `context`,
+  the busy-state and desk-height topics of their configuration: each decoded on paho's thread
+  into a typed record for `listen_for_inputs`' handler, or counted in `rejected` and dropped),
+  to this gateway's `ack` topic (the recorders' confirmations) and to the recorders' health; it
+  drains the outbox with at most
   `window` messages unacknowledged by the broker; it forgets what the broker acknowledged and
   nobody records, and what a recorder confirmed; it sends again what a recorder that started
   without its broker session never got, and what stayed unconfirmed too long.
@@ -26,15 +29,18 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
 import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from analytics.contract import (
@@ -53,7 +59,17 @@ from analytics.contract import (
     gateway_topic,
     wearer_topic,
 )
-from analytics.messages import Command, decode_command, encode_nudge
+from analytics.messages import (
+    BusyUpdate,
+    Command,
+    DeskHeight,
+    WearerInput,
+    busy_state,
+    decode_command,
+    decode_context,
+    desk_height_cm,
+    encode_nudge,
+)
 from analytics.monitor import Output
 from analytics.records import (
     DeviceHealth,
@@ -64,7 +80,7 @@ from analytics.records import (
     WearerState,
 )
 from posture.mqtt import BrokerError, BrokerRefused, connect, jitter_reconnects, make_client
-from posture.settings import MqttSettings
+from posture.settings import DeskSettings, MqttSettings, WearerSettings
 
 from .homeassistant import discovery_messages
 from .outbox import Depth, Outbox, Pending
@@ -113,6 +129,35 @@ def _constant(payload: bytes) -> Callable[[int], bytes]:
     return lambda _seq: payload
 
 
+# -- what is said about a wearer: one decoder per kind of topic, each raising PayloadError ------
+
+
+def _command(wearer: str, payload: bytes) -> Command:
+    command = decode_command(payload)
+    if command.wearer_id != wearer:
+        raise PayloadError(f"a command for {command.wearer_id!r} on {wearer!r}'s topic")
+    return command
+
+
+def _context(wearer: str, payload: bytes) -> BusyUpdate:
+    said = decode_context(payload)
+    return BusyUpdate(wearer, f"context:{said.source}", said.busy, said.until_s)
+
+
+def _busy(wearer: str, topic: str, values: Sequence[str], payload: bytes) -> BusyUpdate:
+    return BusyUpdate(wearer, f"topic:{topic}", busy_state(payload, values))
+
+
+def _desk_height(wearer: str, desk: DeskSettings, payload: bytes) -> DeskHeight:
+    height = desk_height_cm(
+        payload, key=desk.height_key, scale=desk.height_scale, offset_cm=desk.height_offset_cm
+    )
+    return DeskHeight(wearer, height)
+
+
+_Decoder = tuple[str, Callable[[bytes], WearerInput]]  # (kind, decoder)
+
+
 class MqttPublisher:
     """The gateway's MQTT connection (see the module docstring)."""
 
@@ -126,7 +171,10 @@ class MqttPublisher:
         team: str = "",
         site: str = "",
         window: int = 1000,
+        wearer_settings: Mapping[str, WearerSettings] | None = None,
     ) -> None:
+        """`wearer_settings`: the wearers' own settings (`[wearers.<id>]`: busy-state topics,
+        desk), of which those of `wearers` are used."""
         self.settings = settings
         self.gateway_id = gateway_id
         self.outbox = outbox
@@ -136,15 +184,18 @@ class MqttPublisher:
         self.window = window
         self.sent: collections.Counter[str] = collections.Counter()  # appended, per channel
         self.confirmed = 0  # messages recorders confirmed
-        self.rejected_commands = 0
+        self.rejected: collections.Counter[str] = collections.Counter()  # inputs, per kind
         self.error: BrokerError | None = None  # the broker refused a message: stop
         self.on_error: Callable[[BrokerError], None] | None = None
-        self._on_command: Callable[[Command], None] | None = None
+        self._on_input: Callable[[WearerInput], None] | None = None
         root = settings.topic_root
         self._status_topic = gateway_topic(root, gateway_id)
         self._ack_topic = gateway_topic(root, gateway_id, "ack")
         self._recorders_topic = f"{root}/recorder/+/health"
-        self._command_topics = {wearer_topic(root, w, "cmd"): w for w in self.wearers}
+        own = {w: s for w, s in (wearer_settings or {}).items() if w in self.wearers}
+        self._desks = {w: s.desk for w, s in own.items() if s.desk is not None}
+        self._inputs = self._input_topics(own)
+        self._subscriptions = [self._ack_topic, self._recorders_topic, *self._inputs]
         self._client = make_client(
             settings,
             f"posture-gateway-{gateway_id}",
@@ -156,6 +207,7 @@ class MqttPublisher:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._events: queue.SimpleQueue[_Handed] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -167,10 +219,27 @@ class MqttPublisher:
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    def listen_for_commands(self, handler: Callable[[Command], None]) -> None:
-        """Call `handler` (from paho's network thread) with each valid command for a wearer of
-        this gateway; anything else on the command topics is logged, counted and dropped."""
-        self._on_command = handler
+    def listen_for_inputs(self, handler: Callable[[WearerInput], None]) -> None:
+        """Call `handler` (from paho's network thread) with what is said about a wearer of this
+        gateway: each valid command, busy state and desk height; anything else on those topics
+        is logged, counted in `rejected` and dropped."""
+        self._on_input = handler
+
+    def _input_topics(self, own: Mapping[str, WearerSettings]) -> dict[str, list[_Decoder]]:
+        """Topic -> what it says about which wearer, and how to read it."""
+        root = self.settings.topic_root
+        topics: dict[str, list[_Decoder]] = collections.defaultdict(list)
+        for w in self.wearers:
+            topics[wearer_topic(root, w, "cmd")].append(("cmd", partial(_command, w)))
+            topics[wearer_topic(root, w, "context")].append(("context", partial(_context, w)))
+        for w, settings in own.items():
+            for busy in settings.busy:
+                decode = partial(_busy, w, busy.topic, tuple(busy.busy_values))
+                topics[busy.topic].append(("busy", decode))
+            desk = settings.desk
+            if desk is not None and desk.height_topic:
+                topics[desk.height_topic].append(("desk_height", partial(_desk_height, w, desk)))
+        return dict(topics)
 
     def start(self, *, require_broker: bool = False) -> None:
         """Connect and start draining the outbox.
@@ -263,7 +332,8 @@ class MqttPublisher:
             )
             if event.kind is EventKind.NUDGE:  # the nudge channel: devices and desktops listen
                 nudge_topic = wearer_topic(root, wearer_id, "nudge")
-                pending.append(Pending(nudge_topic, _constant(encode_nudge(event))))
+                payload = encode_nudge(event, desk=self._desk_offer(wearer_id, event))
+                pending.append(Pending(nudge_topic, _constant(payload)))
         metric_topic = wearer_topic(root, wearer_id, "metric")
         for minute in output.minutes:
             pending.append(
@@ -305,6 +375,30 @@ class MqttPublisher:
         )
         topic = gateway_topic(self.settings.topic_root, self.gateway_id, "health")
         self._append([Pending(topic, partial(_gateway_health, health), confirm=True)])
+
+    def publish_desk(self, wearer_id: str, position: str) -> None:
+        """Send the wearer's desk to `position` ("stand" or "sit"), as the wearer confirmed: the
+        configured payload to the desk's command topic, through the outbox, dropped if it
+        cannot go out within the desk's `command_expiry_s`. Raises ValueError if the wearer's
+        desk cannot be sent there."""
+        desk = self._desks.get(wearer_id)
+        payload = desk.payload(position) if desk is not None else ""
+        if desk is None or not payload:
+            raise ValueError(
+                f"wearer {wearer_id!r} has no desk to send to {position!r} "
+                f"([wearers.{wearer_id}.desk] command_topic and {position}_payload)"
+            )
+        expires = time.time() + desk.command_expiry_s
+        self._append([Pending(desk.command_topic, _constant(payload.encode()), expires_s=expires)])
+
+    def _desk_offer(self, wearer_id: str, nudge: Event) -> str | None:
+        """The desk position a nudge offers (confirmed by the wearer with a `desk` command):
+        standing for a movement break, sitting after standing still; None without a desk."""
+        desk = self._desks.get(wearer_id)
+        position = {"sitting": "stand", "standing": "sit"}.get(str(nudge.values.get("reason")))
+        if desk is None or position is None or not desk.payload(position):
+            return None
+        return position
 
     def announce_home_assistant(self, *, prefix: str) -> None:
         """Retained Home Assistant discovery messages for every wearer's entities."""
@@ -351,8 +445,8 @@ class MqttPublisher:
             topic, payload = msg.topic, bytes(msg.payload)
             if topic == self._ack_topic:
                 self._put(decode_ack(payload))
-            elif topic in self._command_topics:
-                self._command(self._command_topics[topic], payload)
+            elif topic in self._inputs:
+                self._heard(topic, payload)
             elif payload:  # a recorder's health (empty: its retained report was cleared)
                 self._put(decode_recorder_session(payload))
         except PayloadError as err:
@@ -360,17 +454,23 @@ class MqttPublisher:
         except Exception:  # paho's network thread must survive whatever a message holds
             log.exception("dropped a message that could not be handled")
 
-    def _command(self, wearer: str, payload: bytes) -> None:
-        try:
-            command = decode_command(payload)
-            if command.wearer_id != wearer:
-                raise PayloadError(f"a command for {command.wearer_id!r} on {wearer!r}'s topic")
-        except PayloadError as err:
-            self.rejected_commands += 1
-            log.warning("dropped a command: %s", err)
-            return
-        if self._on_command is not None:
-            self._on_command(command)
+    def _heard(self, topic: str, payload: bytes) -> None:
+        for kind, decode in self._inputs[topic]:
+            try:
+                said = decode(payload)
+            except PayloadError as err:
+                self.rejected[kind] += 1
+                log.warning("dropped a %s message topic=%s: %s", kind, topic, err)
+                continue
+            if self._on_input is not None:
+                self._on_input(said)
+
+    def _on_subscribe(
+        self, _c: paho.Client, _u: object, _mid: int, reasons: list[ReasonCode], _p: object
+    ) -> None:
+        for topic, reason in zip(self._subscriptions, reasons, strict=False):
+            if reason.is_failure:  # e.g. the broker's ACL: the gateway will not hear it
+                log.error("the MQTT broker refused the subscription to %s: %s", topic, reason)
 
     def _put(self, handed: _Handed) -> None:
         self._events.put(handed)
@@ -421,8 +521,7 @@ class MqttPublisher:
             self._status_topic, encode_status("online", self.wearers), qos=1, retain=True
         )
         self._direct[info.mid] = self._status_topic
-        topics = [self._ack_topic, self._recorders_topic, *self._command_topics]
-        client.subscribe([(topic, 1) for topic in topics])
+        client.subscribe([(topic, 1) for topic in self._subscriptions])
         log.info("connected gateway=%s wearers=%d", self.gateway_id, len(self.wearers))
 
     def _puback(self, mid: int, reason: ReasonCode, published: list[int]) -> None:
@@ -467,7 +566,13 @@ class MqttPublisher:
         for entry in self.outbox.due(free + len(out)):
             if entry.seq in out:
                 continue  # in flight: its sent mark did not reach the disk
-            info = self._client.publish(entry.topic, entry.payload, qos=1, retain=entry.retain)
+            info = self._client.publish(
+                entry.topic,
+                entry.payload,
+                qos=1,
+                retain=entry.retain,
+                properties=_expiry(entry.expires_s),
+            )
             if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
                 log.warning("publish to %s: %s", entry.topic, paho.error_string(info.rc))
                 break
@@ -483,3 +588,13 @@ class MqttPublisher:
             log.error("%s", error)
             if self.on_error is not None:
                 self.on_error(error)
+
+
+def _expiry(expires_s: float | None) -> Properties | None:
+    """MQTT v5 message expiry for a message that must not arrive late (the broker drops it
+    when it could not deliver it in time)."""
+    if expires_s is None:
+        return None
+    properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+    properties.MessageExpiryInterval = max(1, math.ceil(expires_s - time.time()))
+    return properties

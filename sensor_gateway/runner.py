@@ -18,12 +18,12 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analytics.messages import Command
+from analytics.messages import WearerInput
 from analytics.records import Placement
 from posture.mqtt import BrokerError
 from posture.settings import GatewaySettings, SensorSettings, Settings
 
-from . import calibrations
+from . import calibrations, nudge_timing
 from .connection import LinkSettings
 from .gateway import Gateway, SensorAssignment
 from .outbox import Outbox
@@ -139,7 +139,13 @@ def open_publisher(
         replay_after_s=g.replay_after_s,
     )
     publisher = MqttPublisher(
-        settings.mqtt, g.id, outbox, wearers=wearers, team=g.team, site=g.site
+        settings.mqtt,
+        g.id,
+        outbox,
+        wearers=wearers,
+        team=g.team,
+        site=g.site,
+        wearer_settings=settings.wearers,
     )
     try:
         publisher.start(require_broker=require_broker)
@@ -165,14 +171,20 @@ def build_gateway(
     radio: Radio,
     timebase: TimeBase,
 ) -> Gateway:
-    """The gateway, its wearers' engines (calibrations restored from `state_dir`) and, with a
-    `publisher`, its health reports and the wearers' commands wired to it."""
+    """The gateway, its wearers' engines (with their own settings, and calibrations and nudge
+    timing restored from `state_dir`) and, with a `publisher`, its health reports, what is said
+    about the wearers (commands, busy states, desk heights) and their desks wired to it."""
     state_dir = settings.gateway.state_dir
+    wearers = wearers_of(sensors)
+    own = {w: s.params(settings.analytics) for w, s in settings.wearers.items() if w in wearers}
     service = EdgeService(
-        wearers_of(sensors),
+        wearers,
         sink,
         params=settings.analytics,
         calibrations=calibrations.load(state_dir) if state_dir else None,
+        wearer_params=own,
+        nudge_states=nudge_timing.load(state_dir) if state_dir else None,
+        move_desk=publisher.publish_desk if publisher is not None else None,
         max_wait_s=60.0 * timebase.speed,
     )
     gateway = Gateway(
@@ -188,9 +200,7 @@ def build_gateway(
         analysis_queue=settings.gateway.analysis_queue,
     )
     if publisher is not None:
-        publisher.listen_for_commands(
-            lambda command: gateway.analysis.call(_apply, service, command)
-        )
+        publisher.listen_for_inputs(lambda said: gateway.analysis.call(_apply, service, said))
     return gateway
 
 
@@ -209,9 +219,10 @@ async def serve(
     returns it (with its counters).
 
     With a `publisher`, health reports and the wearers' commands go through it and (if enabled)
-    Home Assistant discovery is announced; with `[gateway] state_dir`, calibrations are restored
-    at start and saved at the end. `started` is called with the gateway once it runs. A refusal
-    by the broker is raised as `BrokerError` once everything has stopped cleanly.
+    Home Assistant discovery is announced; with `[gateway] state_dir`, calibrations and adaptive
+    nudge timing are restored at start and saved at the end. `started` is called with the
+    gateway once it runs. A refusal by the broker is raised as `BrokerError` once everything
+    has stopped cleanly.
     """
     gateway = build_gateway(
         settings, sensors, sink=sink, publisher=publisher, radio=radio, timebase=timebase
@@ -240,24 +251,33 @@ async def serve(
                 loop.remove_signal_handler(sig)
         state_dir = settings.gateway.state_dir
         if state_dir is not None:
-            learned = {w: m.calibration() for w, m in gateway.service.monitors.items()}
-            try:
-                calibrations.save(state_dir, learned)
-            except OSError as err:
-                log.error("could not save calibrations dir=%s: %s", state_dir, err)
+            _save_state(state_dir, gateway.service)
     if publisher is not None and publisher.error is not None:
         raise publisher.error
     return gateway
 
 
-def _apply(service: EdgeService, command: Command) -> None:
-    """Apply a wearer's command on the gateway's event loop; a bad one is logged and dropped."""
+def _save_state(state_dir: Path, service: EdgeService) -> None:
+    """What the wearers' engines learned, for the next start: calibrations, nudge timing."""
+    monitors = service.monitors
     try:
-        service.command(command)
+        calibrations.save(state_dir, {w: m.calibration() for w, m in monitors.items()})
+    except OSError as err:
+        log.error("could not save calibrations dir=%s: %s", state_dir, err)
+    try:
+        nudge_timing.save(state_dir, {w: m.nudge_state() for w, m in monitors.items()})
+    except OSError as err:
+        log.error("could not save nudge timing dir=%s: %s", state_dir, err)
+
+
+def _apply(service: EdgeService, said: WearerInput) -> None:
+    """Apply what was said about a wearer on the analytics thread; what cannot be applied is
+    logged and dropped."""
+    try:
+        service.apply(said)
     except ValueError as err:
-        log.warning(
-            "command %s for wearer=%s not applied: %s", command.name, command.wearer_id, err
-        )
+        what = getattr(said, "name", type(said).__name__)
+        log.warning("%s for wearer=%s not applied: %s", what, said.wearer_id, err)
 
 
 @contextlib.asynccontextmanager

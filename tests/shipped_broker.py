@@ -21,7 +21,7 @@ from tests.certs import TlsFiles, make_tls_files
 
 SHIPPED = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto"
 ROOT = "posture/v1"  # the topic root the shipped ACL is written for
-USERS = ("gw1", "gw2", "recorder", "recorder2", "homeassistant", "monitor")
+USERS = ("gw1", "gw2", "recorder", "recorder2", "homeassistant", "desks", "monitor")
 
 
 @dataclass

@@ -43,6 +43,8 @@ DECODERS: dict[str, Callable[[bytes], object]] = {
     "decode_command": messages.decode_command,
     "decode_context": messages.decode_context,
     "busy_state": lambda payload: messages.busy_state(payload, ("on", "busy")),
+    "desk_height_cm": messages.desk_height_cm,
+    "desk_height_cm(key)": lambda payload: messages.desk_height_cm(payload, key="a.b", scale=0.1),
     "to_line(event)": _to_line,
     "to_line(metric)": _to_line_metric,
     "to_line(device)": _to_line_device,

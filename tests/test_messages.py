@@ -16,6 +16,7 @@ from analytics.messages import (
     decode_command,
     decode_context,
     decode_nudge,
+    desk_height_cm,
     encode_command,
     encode_nudge,
 )
@@ -31,6 +32,10 @@ from analytics.records import Event, EventKind
         Command("w1", "calibrate"),
         Command("w1", "quiet_hours", spans=(("12:00", "13:00"), ("22:00", "07:00"))),
         Command("w1", "quiet_hours"),
+        Command("w1", "snooze", until_s=1_790_000_000.0),
+        Command("w1", "dnd", on=True, until_s=1_790_000_000.0),
+        Command("w1", "desk", position="stand"),
+        Command("w1", "desk", position="sit"),
     ],
 )
 def test_commands_round_trip(command: Command) -> None:
@@ -52,6 +57,8 @@ def _cmd(**fields: object) -> bytes:
         (_cmd(cmd="quiet_hours", spans=[["12:00"]]), "pairs"),
         (_cmd(cmd="quiet_hours", spans=[["12:00", "13:00"]] * 9), "at most 8"),
         (json.dumps({"v": 1, "type": "nudge", "wearer": "w1"}).encode(), "expected 'cmd'"),
+        (_cmd(cmd="desk"), "missing field 'position'"),
+        (_cmd(cmd="desk", position="up"), "must be one of stand, sit"),
         (b"\xff", "not JSON"),
     ],
 )
@@ -158,3 +165,62 @@ def test_a_state_payload_that_is_not_short_text_is_refused() -> None:
         busy_state(b"\xff\xfe", ("on",))
     with pytest.raises(PayloadError, match="at most 256"):
         busy_state(b"o" * 300, ("on",))
+
+
+def test_a_command_with_a_position_is_a_desk_command() -> None:
+    with pytest.raises(ValueError, match="desk command takes a position"):
+        Command("w1", "desk")
+    with pytest.raises(ValueError, match="desk command takes a position"):
+        Command("w1", "snooze", minutes=5, position="stand")
+
+
+def test_a_nudge_may_offer_to_move_the_desk() -> None:
+    event = Event("w1", EventKind.NUDGE, 1000.0, 1000.0, {"reason": "sitting", "bout_s": 1800.0})
+    assert decode_nudge(encode_nudge(event)).desk is None
+    assert decode_nudge(encode_nudge(event, desk="stand")).desk == "stand"
+    with pytest.raises(ValueError, match="desk position"):
+        encode_nudge(event, desk="up")
+    payload = json.loads(encode_nudge(event)) | {"desk": "up"}
+    with pytest.raises(PayloadError, match="'desk'"):
+        decode_nudge(json.dumps(payload).encode())
+
+
+@pytest.mark.parametrize(
+    ("payload", "options", "cm"),
+    [
+        (b"72", {}, 72.0),
+        (b" 110.5\n", {}, 110.5),
+        (b'"98"', {}, 98.0),  # a JSON string
+        (b"720", {"scale": 0.1}, 72.0),  # mm
+        (b"25", {"scale": 0.5, "offset_cm": 62.0}, 74.5),  # percent of the travel
+        (b'{"height": 1100}', {"key": "height", "scale": 0.1}, 110.0),
+        (b'{"desk": {"cm": "101"}}', {"key": "desk.cm"}, 101.0),
+    ],
+)
+def test_desk_heights_in_the_formats_desks_publish(
+    payload: bytes, options: dict[str, object], cm: float
+) -> None:
+    assert desk_height_cm(payload, **options) == pytest.approx(cm)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("payload", "options", "reason"),
+    [
+        (b"", {}, "not a number"),
+        (b"tall", {}, "not a number"),
+        (b"nan", {}, "outside 30-200 cm"),
+        (b"1e400", {}, "outside 30-200 cm"),
+        (b"720", {}, "outside 30-200 cm"),  # mm without a scale: no desk is 7 m high
+        (b"72", {"key": "height"}, "has no 'height'"),
+        (b'{"height": true}', {"key": "height"}, "not a number"),
+        (b'{"height": [72]}', {"key": "height"}, "not a number"),
+        (b'{"height": 72', {"key": "height"}, "not JSON"),
+        (b"7" * 300, {}, "at most 256"),
+        (b"\xff", {}, "not UTF-8"),
+    ],
+)
+def test_what_is_not_a_desk_height_is_refused_with_a_reason(
+    payload: bytes, options: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(PayloadError, match=reason):
+        desk_height_cm(payload, **options)  # type: ignore[arg-type]

@@ -197,6 +197,14 @@ def test_nudges_exist_where_the_device_can_show_them() -> None:
     assert not generic.make(haptic_uuid="").nudge_writes(Nudge.SITTING)  # firmware without a motor
 
 
+@pytest.mark.parametrize("name", ["microbit", "thingy52", "metamotion", "generic"])
+def test_a_device_that_shows_nudges_shows_each_kind_its_own_way(name: str) -> None:
+    profile = PROFILES[name]
+    shown = {kind: profile.nudge_writes(kind) for kind in Nudge}
+    assert all(shown.values()), shown
+    assert len(set(shown.values())) == len(Nudge)  # a standing nudge is not a movement break
+
+
 def test_decode_command_prints_one_sample_per_line() -> None:
     from typer.testing import CliRunner
 

@@ -81,6 +81,18 @@ def test_mounts_and_slouch_sensitivity_come_from_the_file(tmp_path: Path) -> Non
             {},
             "either sensitivity or threshold_deg",
         ),
+        ('[wearers."Jane Doe"]\nlanguage = "de"\n', {}, "wearer id 'Jane Doe'"),
+        ('[wearers.w1]\nlanguage = "fr"\n', {}, r"wearers\.w1\.language.*one of en, de"),
+        ('[[wearers.w1.busy]]\ntopic = "cal/+/state"\n', {}, r"busy\.0\.topic.*wildcards"),
+        ('[[wearers.w1.busy]]\ntopic = "c"\nbusy_values = []\n', {}, r"busy_values"),
+        ('[wearers.w1.desk]\nstand_payload = "110"\n', {}, r"wearers\.w1\.desk.*height_topic"),
+        (
+            '[wearers.w1.desk]\nheight_topic = "d/h"\nstand_payload = "110"\n',
+            {},
+            "payloads without a command_topic",
+        ),
+        ('[wearers.w1.desk]\ncommand_topic = "d/set"\n', {}, "stand_payload or a sit_payload"),
+        ('[wearers.w1.desk]\ncommand_topic = "d/#"\nsit_payload = "1"\n', {}, "wildcards"),
     ],
 )
 def test_invalid_configuration_is_one_line_naming_the_key(
@@ -91,6 +103,23 @@ def test_invalid_configuration_is_one_line_naming_the_key(
     with pytest.raises(ConfigError, match=message) as info:
         load_settings(_toml(tmp_path, text))
     assert "\n" not in str(info.value)
+
+
+def test_a_wearers_own_settings_change_only_their_analytics(tmp_path: Path) -> None:
+    text = '[analytics.nudges]\nsitting_s = 1200\n[wearers.w1]\nlanguage = "de"\n[wearers.w2]\n'
+    settings = load_settings(_toml(tmp_path, text))
+    german = settings.wearers["w1"].params(settings.analytics)
+    assert german.nudges.language == "de"
+    assert german.nudges.sitting_s == 1200  # the rest as configured for everyone
+    assert settings.wearers["w2"].params(settings.analytics) == settings.analytics
+    assert settings.analytics.nudges.language == "en"
+
+
+def test_a_desk_says_what_to_send_for_each_position(tmp_path: Path) -> None:
+    text = '[wearers.w1.desk]\ncommand_topic = "d/set"\nstand_payload = "OPEN"\n'
+    desk = load_settings(_toml(tmp_path, text)).wearers["w1"].desk
+    assert desk is not None
+    assert (desk.payload("stand"), desk.payload("sit"), desk.payload("up")) == ("OPEN", "", "")
 
 
 def test_a_config_path_that_does_not_exist_is_an_error(tmp_path: Path) -> None:

@@ -52,6 +52,7 @@ class Nudge(StrEnum):
 
     SITTING = "sitting"  # time for a movement break
     SLOUCH = "slouch"  # sit up
+    STANDING = "standing"  # standing still for long: walk a little or sit down
 
 
 Decoder = Callable[[bytes], Decoded]

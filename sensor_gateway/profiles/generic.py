@@ -12,7 +12,8 @@ from .base import Layout, Nudge, Profile, Write
 
 SERVICE = "7e570001-6f73-7475-7265-2d6d6f6e0000"
 DATA = "7e570002-6f73-7475-7265-2d6d6f6e0000"
-HAPTIC = "7e570003-6f73-7475-7265-2d6d6f6e0000"  # write 1 (move) or 2 (sit up): vibration pattern
+# write 1 (move), 2 (sit up) or 3 (stood still for long): the vibration pattern to play
+HAPTIC = "7e570003-6f73-7475-7265-2d6d6f6e0000"
 DTYPES = {"int16": "<i2", "float32": "<f4"}
 
 
@@ -30,7 +31,8 @@ def make(
     """A generic profile; every sample is x, y, z of `sample_format` divided by `counts_per_g`.
 
     With a `haptic_uuid` (in the same service), nudges are written to it as one byte: 1 for a
-    movement break, 2 for a posture check; an empty one means the firmware has no motor.
+    movement break, 2 for a posture check, 3 after standing still for long (firmware that
+    knows no 3 ignores it); an empty one means the firmware has no motor.
     """
     layout = Layout(
         header=header, dtype=DTYPES[sample_format], values=3, samples=1, per_g=counts_per_g
@@ -45,6 +47,7 @@ def make(
         nudges={
             Nudge.SITTING: (Write(haptic_uuid.lower(), b"\x01"),),
             Nudge.SLOUCH: (Write(haptic_uuid.lower(), b"\x02"),),
+            Nudge.STANDING: (Write(haptic_uuid.lower(), b"\x03"),),
         }
         if haptic_uuid
         else {},

@@ -71,6 +71,7 @@ def make(range_g: int = 4) -> Profile:
         nudges={
             Nudge.SITTING: (Write(COMMAND, haptic(600)),),
             Nudge.SLOUCH: (Write(COMMAND, haptic(200)), Write(COMMAND, haptic(200))),
+            Nudge.STANDING: (Write(COMMAND, haptic(1000, duty_pct=50)),),  # long and soft
         },
     )
 

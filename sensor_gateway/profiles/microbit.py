@@ -39,5 +39,6 @@ PROFILE = Profile(
     nudges={
         Nudge.SITTING: (Write(LED_TEXT, b"MOVE"),),
         Nudge.SLOUCH: (Write(LED_TEXT, b"SIT UP"),),
+        Nudge.STANDING: (Write(LED_TEXT, b"WALK"),),
     },
 )

@@ -53,5 +53,6 @@ PROFILE = Profile(
     nudges={
         Nudge.SITTING: (Write(LED, breathe(4)),),  # blue
         Nudge.SLOUCH: (Write(LED, breathe(3)),),  # yellow
+        Nudge.STANDING: (Write(LED, breathe(2)),),  # green
     },
 )

@@ -13,13 +13,16 @@ from pathlib import Path
 import pytest
 
 from analytics.contract import deadletter_topic, recorder_topic
+from analytics.messages import BusyUpdate, DeskHeight, WearerInput
 from dashboards.influx import InfluxClient
 from dashboards.recorder import Recorder
 from posture import servers
 from posture.loadgen import TrafficPublisher, contract_messages
 from posture.mqtt import BrokerError, connect, make_client
 from posture.pipeline import RecorderThread
-from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
+from posture.settings import InfluxSettings, MqttSettings, RecorderSettings, load_settings
+from sensor_gateway.outbox import Outbox
+from sensor_gateway.publisher import MqttPublisher
 from tests.certs import make_tls_files
 from tests.integration.recording import (
     RecorderProcess,
@@ -35,6 +38,7 @@ pytestmark = pytest.mark.integration
 
 W042_EVENT = f"{ROOT}/w042/event"  # gw1's wearer in the shipped ACL
 W043_EVENT = f"{ROOT}/w043/event"  # gw2's
+EXAMPLE = Path(__file__).resolve().parents[2] / "posture.example.toml"
 
 
 @pytest.fixture(scope="module")
@@ -228,3 +232,59 @@ def test_wrong_influx_credentials_are_retried_never_dead_lettered(
         assert "wrong-one" not in caplog.text
     finally:
         server.stop()
+
+
+def test_a_wearers_busy_states_and_desk_reach_only_their_gateway(shipped: ShippedBroker) -> None:
+    """The example configuration's busy-state and desk topics for w042, with the shipped ACL:
+    Home Assistant's statestream, a context from an operator and a desk's height reach gw1; gw1
+    may send w042's desk a command, which the desk bridge gets, and nobody else but Home
+    Assistant may; gw2 hears none of it. (A user logged in twice replaces its first session,
+    so each user's watcher is its only client until the watchers close.)"""
+    wearer = load_settings(EXAMPLE).wearers["w042"]
+    assert wearer.desk is not None
+    command_topic = wearer.desk.command_topic
+    heard: list[WearerInput] = []
+    gw1 = MqttPublisher(
+        shipped.settings("gw1"),
+        "gw1",
+        Outbox(None),
+        wearers=["w042"],
+        wearer_settings={"w042": wearer},
+    )
+    gw1.listen_for_inputs(heard.append)
+    gw1.start(require_broker=True)
+    said = [
+        ("homeassistant", wearer.busy[0].topic, b"on"),
+        ("homeassistant", wearer.busy[1].topic, b"InAMeeting"),
+        ("monitor", f"{ROOT}/w042/context", b'{"busy": false, "source": "frontdesk"}'),
+        ("homeassistant", wearer.desk.height_topic, b"109.5"),
+    ]
+    try:
+        with (
+            watching(shipped.settings("gw2"), "#") as gw2,
+            watching(shipped.settings("desks"), command_topic) as desk,
+        ):
+            wait_until(lambda: gw1.connected, timeout_s=5, what="gw1 connected")
+            time.sleep(0.3)  # subscribed
+            for user, topic, payload in said:
+                assert refusals(shipped.settings(user), [(topic, payload)]) == [], (user, topic)
+            wait_until(lambda: len(heard) == len(said), timeout_s=5, what="what gw1 hears")
+            gw1.publish_desk("w042", "stand")
+            wait_until(lambda: bool(desk.messages), timeout_s=5, what="the desk's command")
+            time.sleep(0.3)
+    finally:
+        gw1.close()
+    assert gw2.messages == []
+    assert heard == [
+        BusyUpdate("w042", f"topic:{wearer.busy[0].topic}", busy=True),
+        BusyUpdate("w042", f"topic:{wearer.busy[1].topic}", busy=True),
+        BusyUpdate("w042", "context:frontdesk", busy=False),
+        DeskHeight("w042", 109.5),
+    ]
+    assert desk.messages == [(command_topic, wearer.desk.stand_payload.encode())]
+    assert sum(gw1.rejected.values()) == 0
+    assert refusals(shipped.settings("desks"), [(wearer.desk.height_topic, b"72")]) == []
+    for user in ("gw2", "monitor", "desks"):
+        assert refusals(shipped.settings(user), [(command_topic, b"110")]) == ["Not authorized"], (
+            user
+        )

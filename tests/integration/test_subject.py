@@ -26,7 +26,7 @@ from posture import export
 from posture.cli import app
 from posture.servers import Influxd
 from posture.settings import InfluxSettings
-from sensor_gateway import calibrations
+from sensor_gateway import calibrations, nudge_timing
 from sensor_gateway.traces import read_trace, write_trace
 from tests.conftest import dataset_files
 from tests.fake_influx_v2 import fake_influx_v2
@@ -72,7 +72,8 @@ def test_posture_export_of_a_team_from_influxdb(fleet: Fleet, tmp_path: Path) ->
 
 @dataclass
 class Site:
-    """Three wearers' data in a database of their own, calibrations and recorded traces."""
+    """Three wearers' data in a database of their own, calibrations, nudge timing and recorded
+    traces."""
 
     influx: InfluxClient
     state_dir: Path
@@ -96,6 +97,8 @@ def site(influxd: Influxd, tmp_path: Path) -> Iterator[Site]:
     (state_dir / calibrations.FILE_NAME).write_text(
         json.dumps({w: {"trunk": up} for w in ("w1", "w2", "w3")})
     )
+    learned = {"version": 1, "arms": {"1800": [3.0, 1.0], "2700": [0.5, 2.0]}}
+    nudge_timing.save(state_dir, dict.fromkeys(("w1", "w2"), learned))
     lines = []
     for i, path in enumerate(dataset_files("uci_hapt_waist")[:3]):
         wearer = f"w{i + 1}"
@@ -156,6 +159,7 @@ def test_a_subject_export_holds_everything_held_about_the_wearer(
     assert len(devices) == 5
     assert {d["wearer"] for d in devices} == {"w2"}
     assert set(json.loads((out / "calibrations.json").read_text())) == {"w2"}
+    assert set(json.loads((out / nudge_timing.FILE_NAME).read_text())) == {"w2"}
     assert sorted(p.name for p in (out / "traces").iterdir()) == ["day1.csv", "w2_thigh.csv"]
     events = (out / "exports" / "events.csv").read_text()
     assert "w1" not in events
@@ -179,6 +183,7 @@ def test_erasure_removes_the_wearer_everywhere_and_nothing_else(site: Site) -> N
     assert {w: _everything(site.influx, w) for w in ("w2", "w3")} == others
     kept = json.loads((site.state_dir / calibrations.FILE_NAME).read_text())
     assert set(kept) == {"w2", "w3"}
+    assert set(nudge_timing.load(site.state_dir)) == {"w2"}
     left = sorted(str(p.relative_to(site.traces)) for p in site.traces.rglob("*") if p.is_file())
     assert left == ["w10_trunk.csv", "w2/day1.csv", "w2_thigh.csv", "w3/day1.csv", "w3_thigh.csv"]
     # the audit line: what and when, never whose
@@ -188,6 +193,7 @@ def test_erasure_removes_the_wearer_everywhere_and_nothing_else(site: Site) -> N
     assert audit["verified"] is True
     assert audit["trace_files"] == 2
     assert audit["calibrations"] == 1
+    assert audit["nudge_timing"] == 1
     assert audit["influx_points"] > 0
     assert "w1" not in line
     assert audit["receipt"] in result.output
