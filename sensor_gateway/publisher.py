@@ -446,7 +446,7 @@ class MqttPublisher:
             if topic == self._ack_topic:
                 self._put(decode_ack(payload))
             elif topic in self._inputs:
-                self._heard(topic, payload)
+                self._heard(topic, payload, retained=bool(msg.retain))
             elif payload:  # a recorder's health (empty: its retained report was cleared)
                 self._put(decode_recorder_session(payload))
         except PayloadError as err:
@@ -454,8 +454,12 @@ class MqttPublisher:
         except Exception:  # paho's network thread must survive whatever a message holds
             log.exception("dropped a message that could not be handled")
 
-    def _heard(self, topic: str, payload: bytes) -> None:
+    def _heard(self, topic: str, payload: bytes, *, retained: bool) -> None:
         for kind, decode in self._inputs[topic]:
+            if kind == "cmd" and retained:  # a state, not a command: it would act on every start
+                self.rejected[kind] += 1
+                log.warning("ignored a retained command topic=%s (send commands unretained)", topic)
+                continue
             try:
                 said = decode(payload)
             except PayloadError as err:

@@ -6,8 +6,9 @@ mosquitto. The wearer's calendar (a retained Home Assistant statestream `on`, th
 gateway starts) holds the nudges until it says `off`; a `context` message holds them until its
 `until`; a snooze until a time holds them until then. Each held nudge goes out as soon as the
 pause ends. The wearer's desk height (retained, in mm inside JSON) becomes `desk` events; a
-`desk stand` command sends the desk its stand payload, with an MQTT expiry; the nudges offer
-the desk and speak the wearer's language (German). A one-interval adaptive timing learns from
+`desk stand` command sends the desk its stand payload, with an MQTT expiry, while a retained
+`desk sit` (a stale state, not a command) is ignored; the nudges offer the desk and speak the
+wearer's language (German). A one-interval adaptive timing learns from
 the first nudge and is kept in `state_dir` for the next start.
 """
 
@@ -157,6 +158,9 @@ async def office(mqtt: MqttSettings, settings: Settings, topics: Topics) -> Day:
     # said before the gateway starts: the broker keeps them (retained) for it
     publish_once(mqtt, topics.calendar, b"on", retain=True)
     publish_once(mqtt, topics.desk_height, b'{"desk": {"height_mm": 720}}', retain=True)
+    cmd = wearer_topic(root, WEARER, "cmd")
+    sit = encode_command(Command(WEARER, "desk", position="sit"))
+    publish_once(mqtt, cmd, sit, retain=True)
     timebase = TimeBase(speed=SPEED)
     start = timebase.now() + 2.0
     sitting = start + SITTING_AFTER_S
@@ -165,7 +169,6 @@ async def office(mqtt: MqttSettings, settings: Settings, topics: Topics) -> Day:
         mqtt, "gw-inputs", Outbox(None), wearers=[WEARER], wearer_settings=settings.wearers
     )
     publisher.start(require_broker=True)
-    cmd = wearer_topic(root, WEARER, "cmd")
     context = wearer_topic(root, WEARER, "context")
     timeline = [
         (0.0, context, b"not a context"),  # counted and dropped
@@ -220,7 +223,7 @@ async def office(mqtt: MqttSettings, settings: Settings, topics: Topics) -> Day:
         publisher.close()
         listener.loop_stop()
         listener.disconnect()
-        for topic in (topics.calendar, topics.desk_height):  # clear the retained messages
+        for topic in (topics.calendar, topics.desk_height, cmd):  # clear the retained ones
             publish_once(mqtt, topic, b"", retain=True)
     return Day(sitting, heard, publisher, gateway)
 
@@ -262,7 +265,7 @@ def test_busy_states_contexts_snoozes_and_the_desk_over_a_real_broker(
     (moved,) = day.heard.on(topics.desk_set)
     assert moved.payload == b"OPEN"
     assert 0 < moved.properties.MessageExpiryInterval <= 30  # type: ignore[union-attr]
-    assert day.publisher.rejected == {"context": 1, "desk_height": 1}
+    assert day.publisher.rejected == {"context": 1, "desk_height": 1, "cmd": 1}
     assert day.gateway.service.live[WEARER].commands == 2
     # what the adaptive timing learned is kept, and taken up by the next start
     saved = nudge_timing.load(settings.gateway.state_dir)  # type: ignore[arg-type]
