@@ -3,20 +3,20 @@
 Who does what (each the only user of what it owns):
 
 - whoever calls the sink methods (`publish_output`, `publish_state`, `publish_device`,
-  `publish_gateway_health`; the analytics thread) encodes the message and appends it to the
-  outbox (`outbox.py`). Nothing waits for the broker, so a slow or absent broker never holds up
-  the analytics, let alone the radio;
+  `publish_gateway_health`, `publish_desk`; the analytics thread) encodes the message and
+  appends it to the outbox (`outbox.py`; a desk command with an expiry). Nothing waits for the
+  broker, so a slow or absent broker never holds up the analytics, let alone the radio;
 - paho's network thread only hands over: PUBACKs, messages and connection changes go on a queue;
 - the publisher's own thread ("mqtt-publisher") owns the paho client: on every connection it
   publishes the retained status `online` with the wearers this gateway serves (the last will says
-  `offline`) and subscribes to what is said about the wearers (their commands, their `context`,
-  the busy-state and desk-height topics of their configuration: each decoded on paho's thread
-  into a typed record for `listen_for_inputs`' handler, or counted in `rejected` and dropped),
-  to this gateway's `ack` topic (the recorders' confirmations) and to the recorders' health; it
-  drains the outbox with at most
-  `window` messages unacknowledged by the broker; it forgets what the broker acknowledged and
-  nobody records, and what a recorder confirmed; it sends again what a recorder that started
-  without its broker session never got, and what stayed unconfirmed too long.
+  `offline`) and subscribes to what is said about the wearers (`wearer_topics.py`: their
+  commands and contexts, the busy-state and desk-height topics of their configuration; each
+  decoded on paho's thread for `listen_for_inputs`' handler, or counted in `rejected` and
+  dropped), to this gateway's `ack` topic (the recorders' confirmations) and to the recorders'
+  health; it drains the outbox with at most `window` messages unacknowledged by the broker; it
+  forgets what the broker acknowledged and nobody records, and what a recorder confirmed; it
+  sends again what a recorder that started without its broker session never got, and what
+  stayed unconfirmed too long.
 
 paho reconnects by itself, after a jittered delay (`posture.mqtt.jitter_reconnects`), and sends
 again what was in flight. A message the broker refuses (an MQTT v5 PUBACK reason such as "Not
@@ -33,7 +33,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
@@ -59,17 +59,7 @@ from analytics.contract import (
     gateway_topic,
     wearer_topic,
 )
-from analytics.messages import (
-    BusyUpdate,
-    Command,
-    DeskHeight,
-    WearerInput,
-    busy_state,
-    decode_command,
-    decode_context,
-    desk_height_cm,
-    encode_nudge,
-)
+from analytics.messages import WearerInput, encode_nudge
 from analytics.monitor import Output
 from analytics.records import (
     DeviceHealth,
@@ -80,10 +70,11 @@ from analytics.records import (
     WearerState,
 )
 from posture.mqtt import BrokerError, BrokerRefused, connect, jitter_reconnects, make_client
-from posture.settings import DeskSettings, MqttSettings, WearerSettings
+from posture.settings import MqttSettings, WearerSettings
 
 from .homeassistant import discovery_messages
 from .outbox import Depth, Outbox, Pending
+from .wearer_topics import desk_offer, input_topics
 
 log = logging.getLogger(__name__)
 
@@ -129,35 +120,6 @@ def _constant(payload: bytes) -> Callable[[int], bytes]:
     return lambda _seq: payload
 
 
-# -- what is said about a wearer: one decoder per kind of topic, each raising PayloadError ------
-
-
-def _command(wearer: str, payload: bytes) -> Command:
-    command = decode_command(payload)
-    if command.wearer_id != wearer:
-        raise PayloadError(f"a command for {command.wearer_id!r} on {wearer!r}'s topic")
-    return command
-
-
-def _context(wearer: str, payload: bytes) -> BusyUpdate:
-    said = decode_context(payload)
-    return BusyUpdate(wearer, f"context:{said.source}", said.busy, said.until_s)
-
-
-def _busy(wearer: str, topic: str, values: Sequence[str], payload: bytes) -> BusyUpdate:
-    return BusyUpdate(wearer, f"topic:{topic}", busy_state(payload, values))
-
-
-def _desk_height(wearer: str, desk: DeskSettings, payload: bytes) -> DeskHeight:
-    height = desk_height_cm(
-        payload, key=desk.height_key, scale=desk.height_scale, offset_cm=desk.height_offset_cm
-    )
-    return DeskHeight(wearer, height)
-
-
-_Decoder = tuple[str, Callable[[bytes], WearerInput]]  # (kind, decoder)
-
-
 class MqttPublisher:
     """The gateway's MQTT connection (see the module docstring)."""
 
@@ -194,7 +156,7 @@ class MqttPublisher:
         self._recorders_topic = f"{root}/recorder/+/health"
         own = {w: s for w, s in (wearer_settings or {}).items() if w in self.wearers}
         self._desks = {w: s.desk for w, s in own.items() if s.desk is not None}
-        self._inputs = self._input_topics(own)
+        self._inputs = input_topics(root, self.wearers, own)
         self._subscriptions = [self._ack_topic, self._recorders_topic, *self._inputs]
         self._client = make_client(
             settings,
@@ -224,22 +186,6 @@ class MqttPublisher:
         gateway: each valid command, busy state and desk height; anything else on those topics
         is logged, counted in `rejected` and dropped."""
         self._on_input = handler
-
-    def _input_topics(self, own: Mapping[str, WearerSettings]) -> dict[str, list[_Decoder]]:
-        """Topic -> what it says about which wearer, and how to read it."""
-        root = self.settings.topic_root
-        topics: dict[str, list[_Decoder]] = collections.defaultdict(list)
-        for w in self.wearers:
-            topics[wearer_topic(root, w, "cmd")].append(("cmd", partial(_command, w)))
-            topics[wearer_topic(root, w, "context")].append(("context", partial(_context, w)))
-        for w, settings in own.items():
-            for busy in settings.busy:
-                decode = partial(_busy, w, busy.topic, tuple(busy.busy_values))
-                topics[busy.topic].append(("busy", decode))
-            desk = settings.desk
-            if desk is not None and desk.height_topic:
-                topics[desk.height_topic].append(("desk_height", partial(_desk_height, w, desk)))
-        return dict(topics)
 
     def start(self, *, require_broker: bool = False) -> None:
         """Connect and start draining the outbox.
@@ -332,7 +278,8 @@ class MqttPublisher:
             )
             if event.kind is EventKind.NUDGE:  # the nudge channel: devices and desktops listen
                 nudge_topic = wearer_topic(root, wearer_id, "nudge")
-                payload = encode_nudge(event, desk=self._desk_offer(wearer_id, event))
+                offer = desk_offer(self._desks.get(wearer_id), event.values.get("reason"))
+                payload = encode_nudge(event, desk=offer)
                 pending.append(Pending(nudge_topic, _constant(payload)))
         metric_topic = wearer_topic(root, wearer_id, "metric")
         for minute in output.minutes:
@@ -390,15 +337,6 @@ class MqttPublisher:
             )
         expires = time.time() + desk.command_expiry_s
         self._append([Pending(desk.command_topic, _constant(payload.encode()), expires_s=expires)])
-
-    def _desk_offer(self, wearer_id: str, nudge: Event) -> str | None:
-        """The desk position a nudge offers (confirmed by the wearer with a `desk` command):
-        standing for a movement break, sitting after standing still; None without a desk."""
-        desk = self._desks.get(wearer_id)
-        position = {"sitting": "stand", "standing": "sit"}.get(str(nudge.values.get("reason")))
-        if desk is None or position is None or not desk.payload(position):
-            return None
-        return position
 
     def announce_home_assistant(self, *, prefix: str) -> None:
         """Retained Home Assistant discovery messages for every wearer's entities."""

@@ -261,7 +261,7 @@ def test_a_wearers_busy_states_and_desk_reach_only_their_gateway(shipped: Shippe
     ]
     try:
         with (
-            watching(shipped.settings("gw2"), "#") as gw2,
+            watching(shipped.settings("gw2"), *{t for _, t, _ in said}, command_topic) as gw2,
             watching(shipped.settings("desks"), command_topic) as desk,
         ):
             wait_until(lambda: gw1.connected, timeout_s=5, what="gw1 connected")
