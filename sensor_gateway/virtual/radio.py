@@ -91,7 +91,15 @@ class QuietController(Controller):
 
 
 class QuietHost(Host):
-    """Bumble's host without its per-packet debug text unless debug is on (see above)."""
+    """Bumble's host without its per-packet debug text unless debug is on (see above), and
+    without the traceback Bumble logs when a command's answer arrives after its waiter was
+    cancelled (a gateway that stops while it scans or connects)."""
+
+    def on_command_processed(self, event: Any) -> None:
+        pending = self.pending_response
+        if pending is not None and pending.done():  # cancelled: nobody waits for the answer
+            return
+        super().on_command_processed(event)
 
     def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
         if self.snooper or _bumble_debug():
