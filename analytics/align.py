@@ -19,11 +19,24 @@ from .records import Placement
 MAX_GAP_S = 3600.0  # longer gaps in every sensor are skipped, not filled second by second
 
 
-def _grid(blocks: Iterable[EpochBlock], start: float, until: float) -> np.ndarray:
-    """Every second in [start, until), except the inside of gaps longer than MAX_GAP_S."""
+def _grid(
+    blocks: Iterable[EpochBlock],
+    start: float,
+    until: float,
+    *,
+    last_s: float | None = None,
+    next_s: float | None = None,
+) -> np.ndarray:
+    """Every second in [start, until), except the inside of gaps longer than MAX_GAP_S.
+
+    `last_s` and `next_s`, if known, are the seconds with data just before `start` and at or
+    after `until`: a gap reaching across either edge is judged by its whole length.
+    """
     seen = np.unique(np.concatenate([b.t_s for b in blocks]))
     seen = seen[(seen >= start) & (seen < until)]
-    edges = np.concatenate(([start], seen, [until]))
+    lo = start if last_s is None else min(last_s, start)
+    hi = until if next_s is None else max(next_s, until)
+    edges = np.concatenate(([lo], seen, [hi]))
     wide = np.flatnonzero(np.diff(edges) > MAX_GAP_S)
     # the stretches between the long gaps, each built on its own (a gap of years costs nothing)
     firsts = np.concatenate(([0.0], np.ceil(edges[wide + 1] - start)))
@@ -61,6 +74,7 @@ class Aligner:
             raise ValueError("a wearer needs at least one sensor placement")
         self._epochers = dict(epochers)
         self._next = -np.inf  # first second not yet released
+        self._last_seen: float | None = None  # the last released second with data
         self.max_wait_s = max_wait_s
         self.step_s = step_s  # release whole steps of this many seconds (less work per second)
 
@@ -90,5 +104,12 @@ class Aligner:
             self._next = first
         start, self._next = self._next, until
         blocks = {p: e.take(until) for p, e in self._epochers.items()}
-        grid = _grid(blocks.values(), start, until)
+        # every sensor still holds data (none was left behind by max_wait_s): the first of it
+        # is the next second with data, so a gap reaching past `until` is judged whole
+        held = [e.first_s for e in self._epochers.values()]
+        next_s = min(held) if np.isfinite(held).all() else None
+        grid = _grid(blocks.values(), start, until, last_s=self._last_seen, next_s=next_s)
+        seen = [float(b.t_s[-1]) for b in blocks.values() if len(b)]
+        if seen:
+            self._last_seen = max(seen)
         return {p: _dense(b, grid) for p, b in blocks.items()}

@@ -9,6 +9,7 @@ up, then braking), a stand-to-sit down, while the trunk leans forward and back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -129,28 +130,35 @@ def truth(parts: list[Part]) -> NDArray[np.str_]:
     return np.array(out)
 
 
+def seconds(postures: NDArray[np.int8], *, start_s: float = 0.0, **columns: Any) -> Timeline:
+    """Consecutive classified seconds from `start_s` with these posture codes; every other
+    column is "nothing measured" (NaN angles and ENMO, not still, no steps) unless given."""
+    k = postures.size
+    nan = np.full(k, np.nan)
+    values: dict[str, Any] = {
+        "t_s": start_s + np.arange(k, dtype=np.float64),
+        "posture": np.asarray(postures, dtype=np.int8),
+        "flexion_deg": nan,
+        "inclination_deg": nan,
+        "still": np.zeros(k, dtype=bool),
+        "gravity_g": np.zeros((k, 3)),
+        "enmo_g": nan,
+        "slouched": np.zeros(k, dtype=bool),
+        "lateral_deg": nan,
+        "steps": np.zeros(k, dtype=np.int64),
+        "slouch_deg": nan,
+        "mean_var_g2": nan,
+    }
+    values.update(columns)
+    return Timeline(**values)
+
+
 def timeline(
     start_s: float, *parts: tuple[Posture, float], slouch: tuple[float, float] = (0, 0)
 ) -> Timeline:
     """Classified seconds from `start_s` (for the stages after the classifier): each part is
     (posture, minutes); `slouch` marks minutes [a, b)."""
     codes = np.concatenate([np.full(round(m * 60), CODE[p], dtype=np.int8) for p, m in parts])
-    k = codes.size
-    t = start_s + np.arange(k, dtype=np.float64)
-    slouched = np.zeros(k, dtype=bool)
+    slouched = np.zeros(codes.size, dtype=bool)
     slouched[round(slouch[0] * 60) : round(slouch[1] * 60)] = True
-    nan = np.full(k, np.nan)
-    return Timeline(
-        t_s=t,
-        posture=codes,
-        flexion_deg=nan,
-        inclination_deg=nan,
-        still=np.zeros(k, dtype=bool),
-        gravity_g=np.zeros((k, 3)),
-        enmo_g=nan,
-        slouched=slouched,
-        lateral_deg=nan,
-        steps=np.zeros(k, dtype=np.int64),
-        slouch_deg=nan,
-        mean_var_g2=nan,
-    )
+    return seconds(codes, start_s=start_s, slouched=slouched)

@@ -1,0 +1,1 @@
+"""Unit tests of the analytics core, one module per module of `analytics/`."""
