@@ -45,7 +45,10 @@ class NotWornDetector:
 
     def push(self, timeline: Timeline) -> Timeline:
         out: list[Timeline] = []
-        starts, lengths, values = runs(timeline.still)
+        # a run of still seconds also ends where time jumps (a skipped gap)
+        jumps = np.cumsum(np.diff(timeline.t_s, prepend=-np.inf) != 1.0)
+        starts, lengths, _ = runs(timeline.still + 2 * jumps)
+        values = timeline.still[starts]
         span = 0  # start of seconds that pass through unchanged
         end = len(timeline)
         for start, length, is_still in zip(
@@ -99,16 +102,20 @@ class NotWornDetector:
             return [_mark(run)]
         if self._worn:
             return [run]
-        self._held.append(run)
-        self._held_s += len(run)
-        if self._held_s < self.min_s:
+        need = int(np.ceil(self.min_s)) - self._held_s
+        if len(run) < need:
+            self._held.append(run)
+            self._held_s += len(run)
             return []
-        held, self._held, self._held_s = self._held, [], 0
+        # decided on the run's first `min_s` seconds, however many more arrived with them
+        held = [*self._held, run.take(slice(0, need))]
+        self._held, self._held_s = [], 0
         if self._breathes(held):
             self._worn = True
-            return held
-        self._off = True
-        return [_mark(t) for t in held]
+        else:
+            self._off = True
+            held = [_mark(t) for t in held]
+        return held + self._add(run.take(slice(need, None)))
 
     def _breathes(self, held: list[Timeline]) -> bool:
         """Whether the still run `held` (consecutive seconds) shows breathing."""
