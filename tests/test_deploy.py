@@ -48,7 +48,7 @@ def test_the_project_image_is_built_from_a_pinned_base() -> None:
     assert froms
     assert all(PINNED.fullmatch(f) for f in froms)
     for name in ("recorder", "gateway"):
-        assert SERVICES[name]["build"] == "."
+        assert SERVICES[name]["build"]["context"] == "."
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
