@@ -21,7 +21,7 @@ LOCK = REPO / "deploy" / "constraints.txt"
 
 # What each role runs, as the modules its commands import (the CLI imports the rest lazily).
 ROLES: dict[str, list[str]] = {
-    "": ["posture.cli", "posture.analysis", "analytics.offline", "posture.commands.wearer"],
+    "": ["posture.cli", "posture.analysis", "analytics.offline", "posture.notify"],
     "gateway": [
         "posture.cli",
         "sensor_gateway.runner",
@@ -84,21 +84,37 @@ def test_each_role_runs_without_the_other_roles_dependencies(role: str) -> None:
         present |= installed_closure(req.name)
     absent = top_modules(declared - present) - top_modules(present)
     assert absent, "nothing to leave out: the test would prove nothing"
+    imports = "\n".join(f"import {module}" for module in ROLES[role])
+    done = run_without(absent, imports)
+    assert done.returncode == 0, done.stderr.strip().splitlines()[-1]
+
+
+def run_without(absent: set[str], code: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter in which the `absent` top-level modules cannot load."""
     script = f"""
-import importlib, importlib.abc, sys
-ABSENT = {sorted(absent)!r}
+import importlib.abc, sys
 class Absent(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ABSENT:
-            raise ModuleNotFoundError(f"{{name}} is not in this role's install", name=name)
+        if name.split(".")[0] in {sorted(absent)!r}:
+            raise ModuleNotFoundError(f"{{name}} is not installed", name=name)
 sys.meta_path.insert(0, Absent())
-for module in {ROLES[role]!r}:
-    importlib.import_module(module)
+{code}
 """
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
     )
-    assert done.returncode == 0, done.stderr.strip().splitlines()[-1]
+
+
+def test_notify_without_dbus_fast_falls_back_to_the_terminal() -> None:
+    done = run_without(
+        {"dbus_fast"},
+        "import asyncio\n"
+        "from rich.console import Console\n"
+        "from posture.notify import pick_notifier\n"
+        "print(asyncio.run(pick_notifier(Console())).name)",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "terminal"
 
 
 def test_the_gateway_image_carries_no_plotting_or_scipy() -> None:
