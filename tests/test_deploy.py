@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dashboards.grafana import DATASOURCE, load_dashboards, panel_queries
+from dashboards.grafana import DATASOURCE, PROVISIONED_DATASOURCE, load_dashboards, panel_queries
 from posture.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -144,7 +144,8 @@ def test_the_datasource_is_the_one_the_dashboards_use() -> None:
     assert config["apiVersion"] == 1
     (datasource,) = config["datasources"]
     assert datasource["type"] == DATASOURCE["type"]
-    assert datasource["uid"] == DATASOURCE["uid"]
+    assert datasource["uid"] == PROVISIONED_DATASOURCE["uid"]
+    assert datasource["name"] == PROVISIONED_DATASOURCE["name"]
     assert datasource["access"] == "proxy"
     assert datasource["jsonData"].get("version", "InfluxQL") == "InfluxQL"
     grafana_env = SERVICES["grafana"]["environment"]
