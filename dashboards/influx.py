@@ -112,9 +112,18 @@ class InfluxClient:
         return str(response.headers.get("X-Influxdb-Version", "unknown"))
 
     def ensure_database(self) -> None:
-        """Create the database (v1) if it does not exist, with the configured retention."""
+        """Create the database (InfluxDB 1.x) if it does not exist, with the configured retention.
+
+        InfluxDB 2.x and 3.x answer the v1 API too (a DBRP mapping reads a bucket as a database),
+        but their buckets, mappings and retention are the operator's (docker-compose's init
+        script): nothing is created there, so a write-only user is all the recorder needs.
+        """
         if self.settings.api != "v1":
             return  # v2 buckets and DBRP mappings are created by the operator (docker-compose does)
+        version = self.ping()
+        if version.lstrip("v").split(".")[0] in ("2", "3"):
+            log.info("influxdb %s: the bucket and its retention are the operator's", version)
+            return
         db = self.settings.database
         self.query(f'CREATE DATABASE "{db}"', method="POST")
         if self.settings.retention:
