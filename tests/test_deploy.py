@@ -246,7 +246,7 @@ def test_the_compose_check_finds_what_is_wrong() -> None:
     model["services"]["recorder"]["healthcheck"] = {"test": ["CMD", "true"], "interval": 5}
     model["services"]["grafana"]["restart"] = ["always"]
     assert len(list(Draft7Validator(schema).iter_errors(model))) >= 2
-    with pytest.raises(ValueError, match="set INFLUX_ADMIN_PASSWORD in .env"):
+    with pytest.raises(ValueError, match=r"set INFLUX_ADMIN_PASSWORD in \.env"):
         interpolate((REPO / "docker-compose.yml").read_text(), {})
 
 
