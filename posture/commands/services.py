@@ -1,4 +1,4 @@
-"""The services and the whole product on one machine: `recorder`, `run` and `demo`."""
+"""The services and the whole product on one machine: `recorder`, `run`, `demo`, and `health`."""
 
 from __future__ import annotations
 
@@ -159,3 +159,49 @@ def demo(  # noqa: PLR0917 (typer passes options by name)
     except OSError as err:
         raise fail(f"{err.filename or ''}: {err.strerror or err}") from None
     raise typer.Exit(code)
+
+
+@app.command()
+def health(
+    recorder_ids: Annotated[
+        list[str] | None,
+        typer.Option("--recorder", help="A recorder id that must be healthy (repeatable)."),
+    ] = None,
+    gateway_ids: Annotated[
+        list[str] | None,
+        typer.Option("--gateway", help="A gateway id that must be healthy (repeatable)."),
+    ] = None,
+    max_age: Annotated[
+        float,
+        typer.Option(min=1, help="A report older than this many seconds is stale."),
+    ] = 180.0,
+    wait: Annotated[
+        float, typer.Option(min=0.1, max=60, help="Seconds to listen for retained reports.")
+    ] = 2.0,
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
+) -> None:
+    """Judge every recorder and gateway by its retained reports; exit 1 if one is stale,
+    offline or (asked for by name) missing."""
+    import time
+
+    from posture.health import collect, judge
+    from posture.mqtt import BrokerError
+
+    try:
+        reports = collect(settings().mqtt, wait_s=wait)
+    except BrokerError as err:
+        raise fail(str(err)) from None
+    verdicts = judge(
+        reports,
+        now_s=time.time(),
+        max_age_s=max_age,
+        expected={"recorder": recorder_ids or [], "gateway": gateway_ids or []},
+    )
+    if not verdicts:
+        raise fail("no recorder or gateway has left a report on this broker")
+    for v in verdicts:
+        mark = "[green]ok[/]" if v.healthy else "[bold red]FAIL[/]"
+        console.print(f"{mark} {v.kind} {v.name}: {v.reason}", highlight=False)
+    if not all(v.healthy for v in verdicts):
+        raise typer.Exit(1)
