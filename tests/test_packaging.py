@@ -3,9 +3,11 @@ dependency within its range, and the pre-commit hooks run the locked tools."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -169,3 +171,34 @@ def test_the_image_installs_a_role_extra_at_the_locked_versions() -> None:
     for name in ("gateway", "recorder"):
         assert compose[name]["build"]["args"]["ROLE"] == name
         assert name in PROJECT["optional-dependencies"]
+
+
+def test_the_wheel_holds_every_package_and_the_dashboards(tmp_path: Path) -> None:
+    """What an image installs: a wheel of the project, built by the project's build backend."""
+    source = tmp_path / "source"  # a clean copy: a build/ left in the checkout would leak in
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, source / name)
+    for top in ("analytics", "sensor_gateway", "dashboards", "posture"):
+        shutil.copytree(REPO / top, source / top, ignore=shutil.ignore_patterns("__pycache__"))
+    uv = Path(sys.executable).with_name("uv")  # the dev extra's
+    done = subprocess.run(
+        [str(uv), "build", "--quiet", "--wheel", "--out-dir", str(tmp_path), str(source)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    packages = {
+        str(init.relative_to(REPO))
+        for top in ("analytics", "sensor_gateway", "dashboards", "posture")
+        for init in (REPO / top).rglob("__init__.py")
+    }
+    assert packages - names == set()
+    boards = {str(p.relative_to(REPO)) for p in (REPO / "dashboards" / "grafana").rglob("*.json")}
+    assert boards - names == set()
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
