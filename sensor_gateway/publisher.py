@@ -306,7 +306,7 @@ class MqttPublisher:
         topic = gateway_topic(self.settings.topic_root, self.gateway_id, "health")
         self._append([Pending(topic, partial(_gateway_health, health), confirm=True)])
 
-    def announce_home_assistant(self, *, prefix: str) -> None:
+    def announce_home_assistant(self, *, prefix: str, prolonged_s: float = 30 * 60.0) -> None:
         """Retained Home Assistant discovery messages for every wearer's entities."""
         pending = []
         for wearer in self.wearers:
@@ -315,6 +315,7 @@ class MqttPublisher:
                 root=self.settings.topic_root,
                 gateway_id=self.gateway_id,
                 wearer_id=wearer,
+                prolonged_s=prolonged_s,
             ):
                 pending.append(Pending(topic, _constant(payload), retain=True))
         self._append(pending)

@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 
 from posture.app import ConfigOption, VerboseOption, app, console, fail, settings
-from posture.commands.sensors import SecondsOption, SpeedOption, VirtualOption, gateway
+from posture.commands.sensors import (
+    SecondsOption,
+    SpeedOption,
+    VirtualOption,
+    http_port,
+    run_gateway,
+)
 from posture.settings import ConfigError
 
 
@@ -34,6 +40,7 @@ def recorder(
 
     from dashboards.influx import InfluxClient
     from dashboards.recorder import Recorder
+    from posture.exporter import recorder_part
     from posture.mqtt import BrokerError
     from posture.settings import RecorderSettings
 
@@ -44,17 +51,20 @@ def recorder(
             s.recorder.model_dump() | {k: v for k, v in changes.items() if v is not None}
         )
         influx = InfluxClient(s.influx)
+        service = Recorder(s.recorder_mqtt(), influx, chosen)
     except ValidationError as err:
         raise fail(f"invalid option: {err.errors()[0]['msg']}", code=2) from None
     except (ConfigError, ValueError) as err:
         raise fail(str(err), code=2) from None
     if logging.getLogger().level > logging.INFO:  # lifecycle and health lines by default
         logging.getLogger("dashboards.recorder").setLevel(logging.INFO)
-    service = Recorder(s.recorder_mqtt(), influx, chosen)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _signum, _frame: service.stop())
     try:
-        stats = service.run()
+        with http_port() as port:
+            if port is not None:
+                port.add(recorder_part(service, influx, stale_after_s=s.http.stale_after_s))
+            stats = service.run()
     except ConfigError as err:
         raise fail(str(err), code=2) from None
     except BrokerError as err:
@@ -80,6 +90,7 @@ def run(
     """Gateway and recorder in one process: a single-machine deployment (use --config)."""
     from dashboards.influx import InfluxClient
     from dashboards.recorder import Recorder
+    from posture.exporter import recorder_part
     from posture.mqtt import BrokerError
     from posture.pipeline import RecorderThread
 
@@ -92,13 +103,20 @@ def run(
             code=2,
         )
     influx = InfluxClient(s.influx)
-    recorder = RecorderThread(Recorder(s.recorder_mqtt(), influx, s.recorder))
+    try:
+        service = Recorder(s.recorder_mqtt(), influx, s.recorder)
+    except ValueError as err:
+        raise fail(str(err), code=2) from None
+    recorder = RecorderThread(service)
     try:
         recorder.start()
     except BrokerError as err:
         raise fail(str(err)) from None
     try:
-        gateway(virtual=virtual, speed=speed, seconds=seconds)
+        with http_port() as port:  # one port for both: /healthz is healthy when both are
+            if port is not None:
+                port.add(recorder_part(service, influx, stale_after_s=s.http.stale_after_s))
+            run_gateway(virtual, speed=speed, seconds=seconds, port=port)
     finally:
         stats = recorder.stop()
         influx.close()
