@@ -121,3 +121,17 @@ def test_a_paho_that_changed_its_hooks_is_noticed() -> None:
     assert any("_send_puback is gone" in p for p in problems)
     assert any("_packet_queue" in p for p in problems)
     assert any("_manual_ack" in p for p in problems)
+
+
+@pytest.mark.parametrize(("lean", "expected"), [(False, paho.Client), (True, LeanClient)])
+def test_the_recorder_runs_stock_paho_unless_the_lean_client_is_asked_for(
+    lean: bool, expected: type[paho.Client]
+) -> None:
+    from dashboards.influx import InfluxClient
+    from dashboards.recorder import Recorder
+    from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
+
+    influx = InfluxClient(InfluxSettings())
+    recorder = Recorder(MqttSettings(), influx, RecorderSettings(lean_client=lean))
+    assert recorder._client_class is expected
+    influx.close()
