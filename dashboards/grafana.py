@@ -1,6 +1,10 @@
 """Grafana's dashboard JSON model, as small builders, and Grafana's query interpolation.
 
-The builders produce the provisioned dashboard files (`dashboards.panels` says what is on them).
+The builders produce the provisioned dashboard files (`dashboards.boards` says what is on them)
+and their variants for importing into any Grafana (`for_import`). Every panel and query names
+its data source through the dashboard's `datasource` variable, so a dashboard works with
+whichever InfluxDB data source is chosen there; the provisioned files choose the provisioned
+one.
 `interpolate` turns a panel's raw InfluxQL into what Grafana sends to InfluxDB, following Grafana's
 InfluxDB data source: the browser replaces the dashboard variables in the `regex` format (an
 "All" selection becomes the variable's custom all value), then the server replaces
@@ -18,9 +22,13 @@ from typing import Any, Final
 
 GRAFANA_DIR: Final = Path(__file__).resolve().parent / "grafana"
 DASHBOARDS_DIR: Final = GRAFANA_DIR / "dashboards"
+EXPORT_DIR: Final = GRAFANA_DIR / "export"  # the same dashboards, for Grafana's import
 PROVISIONING_DIR: Final = GRAFANA_DIR / "provisioning"
-DATASOURCE: Final = {"type": "influxdb", "uid": "posture-influxdb"}
-SCHEMA_VERSION: Final = 39  # Grafana 10.4 - 11.x dashboard JSON model
+PROVISIONED_DATASOURCE: Final = {"name": "Posture InfluxDB", "uid": "posture-influxdb"}
+DATASOURCE: Final = {"type": "influxdb", "uid": "${datasource}"}  # the dashboard's variable
+DATASOURCE_INPUT: Final = "DS_POSTURE_INFLUXDB"  # what Grafana's import asks to be chosen
+SCHEMA_VERSION: Final = 41  # Grafana 11.6's dashboard JSON model
+GRAFANA_VERSION: Final = "11.6.0"
 ALL: Final = "$__all"
 GRID_WIDTH: Final = 24
 
@@ -62,6 +70,11 @@ class Panel:
     transformations: list[Json] = field(default_factory=list)
 
     def model(self, panel_id: int, x: int, y: int) -> Json:
+        """The panel's JSON; raises ValueError without a description, or a unit on data."""
+        if not self.description:
+            raise ValueError(f"panel {self.title!r} has no description")
+        if self.targets and not self.unit:
+            raise ValueError(f"panel {self.title!r} has no unit (use 'none' for plain numbers)")
         defaults: Json = {**self.defaults}
         if self.unit:
             defaults["unit"] = self.unit
@@ -117,13 +130,49 @@ def query_variable(
         "sort": 1,
         "multi": multi,
         "includeAll": all_value is not None,
-        "current": {},
-        "options": [],
+        "options": [],  # Grafana fills them, and the current value, from the query
         "hide": 0,
     }
     if all_value is not None:
         out["allValue"] = all_value
     return out
+
+
+def datasource_variable() -> Json:
+    """The InfluxDB data source every panel queries; the provisioned one unless changed."""
+    uid = PROVISIONED_DATASOURCE["uid"]
+    return {
+        "name": "datasource",
+        "label": "Data source",
+        "type": "datasource",
+        "query": DATASOURCE["type"],
+        "regex": "",
+        "refresh": 1,
+        "multi": False,
+        "includeAll": False,
+        "current": {"text": PROVISIONED_DATASOURCE["name"], "value": uid},
+        "options": [],
+        "hide": 0,
+    }
+
+
+def link(title: str, *, tags: Sequence[str], tooltip: str) -> Json:
+    """A link in the dashboard's header to the dashboards with these tags.
+
+    It keeps the time range and the variables, so the team and site chosen here stay chosen.
+    """
+    return {
+        "title": title,
+        "type": "dashboards",
+        "tags": list(tags),
+        "asDropdown": True,
+        "icon": "external link",
+        "tooltip": tooltip,
+        "url": "",
+        "targetBlank": False,
+        "includeVars": True,
+        "keepTime": True,
+    }
 
 
 def custom_variable(name: str, label: str, values: Sequence[str]) -> Json:
@@ -150,9 +199,11 @@ def dashboard(
     *,
     description: str,
     tags: Sequence[str],
+    links: Sequence[Json] = (),
     time_from: str = "now-7d",
     refresh: str = "",
 ) -> Json:
+    """A dashboard; its first variable is the data source (`datasource_variable`)."""
     return {
         "uid": uid,
         "title": title,
@@ -165,11 +216,54 @@ def dashboard(
         "timezone": "browser",
         "time": {"from": time_from, "to": "now"},
         "refresh": refresh,
-        "templating": {"list": list(variables)},
+        "templating": {"list": [datasource_variable(), *variables]},
         "annotations": {"list": []},
-        "links": [],
+        "links": list(links),
         "panels": layout(panels),
     }
+
+
+PANEL_PLUGINS: Final = {
+    "bargauge": "Bar gauge",
+    "barchart": "Bar chart",
+    "heatmap": "Heatmap",
+    "stat": "Stat",
+    "state-timeline": "State timeline",
+    "table": "Table",
+    "text": "Text",
+    "timeseries": "Time series",
+}
+
+
+def for_import(model: Json) -> Json:
+    """The dashboard as Grafana exports it for sharing: importing it asks for the data source.
+
+    `__inputs` names the data source to choose; Grafana's import puts the chosen one in place of
+    `${DS_POSTURE_INFLUXDB}`, the default of the `datasource` variable. `__requires` lists the
+    Grafana version and the panel plugins it was built for.
+    """
+    out: Json = json.loads(json.dumps(model))
+    chosen = "${" + DATASOURCE_INPUT + "}"
+    for variable in out["templating"]["list"]:
+        if variable["type"] == "datasource":
+            variable["current"] = {"text": chosen, "value": chosen}
+    kinds = sorted({p["type"] for p in model["panels"]})
+    out["__inputs"] = [
+        {
+            "name": DATASOURCE_INPUT,
+            "label": PROVISIONED_DATASOURCE["name"],
+            "description": "InfluxDB, queried with InfluxQL, that the recorder writes to",
+            "type": "datasource",
+            "pluginId": "influxdb",
+            "pluginName": "InfluxDB",
+        }
+    ]
+    out["__requires"] = [
+        {"type": "grafana", "id": "grafana", "name": "Grafana", "version": GRAFANA_VERSION},
+        {"type": "datasource", "id": "influxdb", "name": "InfluxDB", "version": "1.0.0"},
+        *({"type": "panel", "id": k, "name": PANEL_PLUGINS[k], "version": ""} for k in kinds),
+    ]
+    return out
 
 
 def dump(model: Json) -> str:

@@ -13,11 +13,15 @@ Errors come in two kinds: `InfluxUnavailable` (unreachable, 5xx: try again later
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import re
+import threading
+import time
 import urllib.parse
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 import urllib3
@@ -27,6 +31,37 @@ from posture.settings import InfluxSettings
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 POINT_ERRORS: Final = frozenset({400, 413, 422})
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySnapshot:
+    buckets: list[tuple[str, int]]  # (upper bound in seconds or "+Inf", writes at or below it)
+    sum_s: float
+
+
+class Latency:
+    """Durations of successful writes, counted in Prometheus-style cumulative buckets."""
+
+    BOUNDS_S: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+    def __init__(self) -> None:
+        self._counts = [0] * (len(self.BOUNDS_S) + 1)  # the last: above every bound
+        self._sum_s = 0.0
+        self._lock = threading.Lock()
+
+    def observe(self, seconds: float) -> None:
+        with self._lock:
+            self._counts[bisect.bisect_left(self.BOUNDS_S, seconds)] += 1
+            self._sum_s += seconds
+
+    def snapshot(self) -> LatencySnapshot:
+        with self._lock:
+            counts, total = list(self._counts), self._sum_s
+        cumulative, running = [], 0
+        for bound, count in zip([*map(str, self.BOUNDS_S), "+Inf"], counts, strict=True):
+            running += count
+            cumulative.append((bound, running))
+        return LatencySnapshot(cumulative, total)
 
 
 class InfluxError(Exception):
@@ -70,6 +105,7 @@ class InfluxClient:
         self._token = token or ""
         self._v2: Any = None
         self._v2_write: Any = None
+        self.write_latency = Latency()
 
     def close(self) -> None:
         self._http.clear()
@@ -112,9 +148,18 @@ class InfluxClient:
         return str(response.headers.get("X-Influxdb-Version", "unknown"))
 
     def ensure_database(self) -> None:
-        """Create the database (v1) if it does not exist, with the configured retention."""
+        """Create the database (InfluxDB 1.x) if it does not exist, with the configured retention.
+
+        InfluxDB 2.x and 3.x answer the v1 API too (a DBRP mapping reads a bucket as a database),
+        but their buckets, mappings and retention are the operator's (docker-compose's init
+        script): nothing is created there, so a write-only user is all the recorder needs.
+        """
         if self.settings.api != "v1":
             return  # v2 buckets and DBRP mappings are created by the operator (docker-compose does)
+        version = self.ping()
+        if version.lstrip("v").split(".")[0] in ("2", "3"):
+            log.info("influxdb %s: the bucket and its retention are the operator's", version)
+            return
         db = self.settings.database
         self.query(f'CREATE DATABASE "{db}"', method="POST")
         if self.settings.retention:
@@ -127,13 +172,14 @@ class InfluxClient:
         """Write line protocol lines (millisecond precision)."""
         if not lines:
             return
+        started = time.monotonic()
         if self.settings.api == "v2":
             self._write_v2(lines)
-            return
-        body = "\n".join(lines).encode()
-        self._request(
-            "POST", "/write", fields={"db": self.settings.database, "precision": "ms"}, body=body
-        )
+        else:
+            body = "\n".join(lines).encode()
+            fields = {"db": self.settings.database, "precision": "ms"}
+            self._request("POST", "/write", fields=fields, body=body)
+        self.write_latency.observe(time.monotonic() - started)
 
     def _write_v2(self, lines: Sequence[str]) -> None:
         from influxdb_client import InfluxDBClient, WritePrecision

@@ -9,19 +9,31 @@
 
 Everything else (connection, keepalive, reconnects, publishing) is paho's own code. This uses
 private names of paho 2.x (`_handle_publish`, `_in_packet`, `_handle_on_message`, `_manual_ack`,
-`_packet_queue`); tests/test_mqttclient.py checks them, the parser against paho's own decoder,
-and the acknowledgements against a real broker, so a paho release that changes them fails the
-suite instead of the recorder.
+`_packet_queue`, `_send_puback`), so it is used only when asked for (`[recorder] lean_client`);
+stock paho is the default. `paho_problems` checks those names and their signatures against the
+installed paho, and the recorder refuses the lean client if it finds any; tests/test_mqttclient.py
+checks them too, the parser against paho's own decoder, and the acknowledgements against a real
+broker, so a paho release that changes them fails the suite instead of the recorder.
 """
 
 from __future__ import annotations
 
+import inspect
 import struct
 from collections.abc import Sequence
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.exception import MalformedPacket
+
+# The private paho methods LeanClient overrides or calls, with the parameters it passes.
+PAHO_HOOKS: dict[str, tuple[str, ...]] = {
+    "_handle_publish": ("self",),
+    "_handle_on_message": ("self", "message"),
+    "_packet_queue": ("self", "command", "packet", "mid", "qos"),
+    "_send_puback": ("self", "mid"),
+}
+PAHO_IN_PACKET_KEYS = frozenset({"command", "packet"})
 
 _U16 = struct.Struct("!H")
 _PUBACK = struct.Struct("!BBH")  # fixed header (PUBACK), remaining length 2, message id
@@ -58,6 +70,26 @@ def parse_publish(header: int, packet: bytes | bytearray) -> tuple[bytes, int, i
     if pos > len(packet) or len(topic) != topic_len:
         raise MalformedPacket("PUBLISH properties longer than the packet")
     return topic, mid, qos, bytes(packet[pos:])
+
+
+def paho_problems(client_class: type[paho.Client] = paho.Client) -> list[str]:
+    """What in `client_class` (the installed paho) no longer matches what LeanClient relies on."""
+    problems = []
+    for name, params in PAHO_HOOKS.items():
+        method = getattr(client_class, name, None)
+        if not callable(method):
+            problems.append(f"paho.Client.{name} is gone")
+            continue
+        have = tuple(inspect.signature(method).parameters)
+        if have[: len(params)] != params:
+            problems.append(f"paho.Client.{name}{have} no longer takes {params}")
+    client = client_class(callback_api_version=CallbackAPIVersion.VERSION2)
+    in_packet = getattr(client, "_in_packet", None)
+    if not isinstance(in_packet, dict) or not set(in_packet) >= PAHO_IN_PACKET_KEYS:
+        problems.append("paho.Client._in_packet has no command and packet")
+    if not isinstance(getattr(client, "_manual_ack", None), bool):
+        problems.append("paho.Client._manual_ack is gone")
+    return problems
 
 
 class LeanClient(paho.Client):

@@ -61,7 +61,7 @@ from posture.settings import MqttSettings, RecorderSettings
 from .admission import DAY_S, Gateways, TimeWindow, Unannounced
 from .health import Health, RecorderStats, encode_health, encode_offline
 from .influx import InfluxClient, InfluxRejected, InfluxUnavailable, write_isolating
-from .mqttclient import LeanClient, ack_many
+from .mqttclient import LeanClient, ack_many, paho_problems
 from .translate import Record, to_line, translate
 
 log = logging.getLogger(__name__)
@@ -108,8 +108,10 @@ class Recorder:
         share_group: str | None = None,
         sleep: Callable[[float], object] | None = None,
         wall_clock: Callable[[], float] = time.time,
-        client_class: type[paho.Client] = LeanClient,
+        client_class: type[paho.Client] | None = None,
     ) -> None:
+        """Raises ValueError if `[recorder] lean_client` is asked for and the installed paho no
+        longer has what the lean client relies on."""
         self.mqtt_settings = mqtt_settings
         self.influx = influx
         self.settings = settings
@@ -120,7 +122,13 @@ class Recorder:
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait
         self._wall_clock = wall_clock
-        self._client_class = client_class  # paho.Client itself, to measure what LeanClient saves
+        if client_class is None:  # stock paho unless the lean client is asked for
+            problems = paho_problems() if settings.lean_client else []
+            if problems:
+                raise ValueError(f"recorder.lean_client: {'; '.join(problems)}")
+            client_class = LeanClient if settings.lean_client else paho.Client
+        self._client_class = client_class
+        self.last_health: Health | None = None  # the latest report, for the HTTP port
         self._client: paho.Client | None = None
         self._connection = 0
         self._subscribed = threading.Event()
@@ -161,6 +169,12 @@ class Recorder:
     def stop(self) -> None:
         """Ask `run` to write its current batch and return (safe from any thread and signal)."""
         self._stop.set()
+
+    @property
+    def connected(self) -> bool:
+        """Connected to the broker, as paho last knew (any thread may ask)."""
+        client = self._client
+        return client is not None and client.is_connected()
 
     def line(self, topic: str, payload: bytes) -> str:
         """The line protocol this recorder writes for one admitted message; raises
@@ -568,6 +582,7 @@ class Recorder:
     def _publish_health(self, *, status: str = "online") -> None:
         self._next_health = time.monotonic() + self.settings.health_interval_s
         health = self._health(status)
+        self.last_health = health
         log.info("health %s", health.to_log())
         assert self._client is not None
         info = self._client.publish(self.health_topic, encode_health(health), qos=0, retain=True)

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from .logformat import LogFormat, handler
 from .settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ class _State:
     settings: Settings | None = None
     config: Path | None = None
     verbose = 0
+    log_format = LogFormat.TEXT
 
 
 def fail(message: str, *, code: int = 1) -> typer.Exit:
@@ -41,9 +43,7 @@ def fail(message: str, *, code: int = 1) -> typer.Exit:
 
 def _configure(config: Path | None, verbose: int) -> None:
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    logging.basicConfig(level=level, handlers=[handler(_State.log_format)], force=True)
     if verbose < 2:  # Bumble's emulated controllers warn about every packet in flight at shutdown
         logging.getLogger("bumble").setLevel(logging.ERROR)
     try:
@@ -54,6 +54,7 @@ def _configure(config: Path | None, verbose: int) -> None:
 
 _CONFIG_HELP = "TOML configuration file (see posture.example.toml)."
 _VERBOSE_HELP = "More logging (-vv for debug)."
+_LOG_FORMAT_HELP = "Log lines as text, or as one JSON object each (for log collectors)."
 
 
 @app.callback()
@@ -63,9 +64,13 @@ def main(
         typer.Option("--config", "-c", help=_CONFIG_HELP, envvar="POSTURE_CONFIG"),
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help=_VERBOSE_HELP)] = 0,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option("--log-format", help=_LOG_FORMAT_HELP, envvar="POSTURE_LOG_FORMAT"),
+    ] = LogFormat.TEXT,
 ) -> None:
     """Load the configuration once, before any command runs."""
-    _State.config, _State.verbose = config, verbose
+    _State.config, _State.verbose, _State.log_format = config, verbose, log_format
     _configure(config, verbose)
 
 

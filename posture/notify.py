@@ -4,6 +4,9 @@ It subscribes to `<root>/<wearer>/nudge` and shows each nudge through the platfo
 notification service: the freedesktop Notifications service on the D-Bus session bus (Linux
 desktops), `osascript` on macOS, and the terminal when neither is there. Nudges older than
 `max_age_s` (delivered late after an outage) are skipped: a stale "stand up" helps nobody.
+
+dbus-fast is imported only when the session bus is tried: it is installed on Linux alone (the
+`notify` extra, and bleak's own dependency), so macOS goes on to osascript without it.
 """
 
 from __future__ import annotations
@@ -15,11 +18,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import paho.mqtt.client as paho
-from dbus_fast import BusType, Message, MessageType
-from dbus_fast.aio import MessageBus
 from rich.console import Console
 from rich.markup import escape
 
@@ -28,6 +29,9 @@ from analytics.messages import Nudge, decode_nudge
 
 from .mqtt import connect, make_client
 from .settings import MqttSettings
+
+if TYPE_CHECKING:
+    from dbus_fast.aio import MessageBus
 
 log = logging.getLogger(__name__)
 
@@ -54,34 +58,28 @@ class DbusNotifier:
 
     @classmethod
     async def connect(cls) -> DbusNotifier:
-        """Connect to the session bus; raises OSError/ValueError if there is none or no server."""
+        """Connect to the session bus.
+
+        Raises OSError/ValueError if there is none or no server, ImportError without dbus-fast.
+        """
+        from dbus_fast import BusType
+        from dbus_fast.aio import MessageBus
+
         bus = await MessageBus(bus_type=BusType.SESSION).connect()
-        reply = await bus.call(
-            Message(
-                destination="org.freedesktop.Notifications",
-                path="/org/freedesktop/Notifications",
-                interface="org.freedesktop.Notifications",
-                member="GetServerInformation",
-            )
-        )
-        if reply is None or reply.message_type is MessageType.ERROR:
+        try:
+            await _call(bus, "GetServerInformation")
+        except OSError:
             bus.disconnect()
-            raise OSError("no notification service on the session bus")
+            raise OSError("no notification service on the session bus") from None
         return cls(bus)
 
     async def show(self, title: str, body: str) -> None:
-        reply = await self.bus.call(
-            Message(
-                destination="org.freedesktop.Notifications",
-                path="/org/freedesktop/Notifications",
-                interface="org.freedesktop.Notifications",
-                member="Notify",
-                signature="susssasa{sv}i",
-                body=["posture", 0, "", title, body, [], {}, 10_000],
-            )
+        await _call(
+            self.bus,
+            "Notify",
+            signature="susssasa{sv}i",
+            body=["posture", 0, "", title, body, [], {}, 10_000],
         )
-        if reply is None or reply.message_type is MessageType.ERROR:
-            raise OSError(f"notification refused: {reply.body if reply else 'no reply'}")
 
     def close(self) -> None:
         self.bus.disconnect()
@@ -116,6 +114,26 @@ class TerminalNotifier:
         pass
 
 
+async def _call(
+    bus: MessageBus, member: str, *, signature: str = "", body: list[Any] | None = None
+) -> None:
+    """Call a method of the Notifications service; raises OSError if it refuses or is not there."""
+    from dbus_fast import Message, MessageType
+
+    reply = await bus.call(
+        Message(
+            destination="org.freedesktop.Notifications",
+            path="/org/freedesktop/Notifications",
+            interface="org.freedesktop.Notifications",
+            member=member,
+            signature=signature,
+            body=body or [],
+        )
+    )
+    if reply is None or reply.message_type is MessageType.ERROR:
+        raise OSError(f"notification refused: {reply.body if reply else 'no reply'}")
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -125,6 +143,8 @@ async def pick_notifier(console: Console, *, terminal_only: bool = False) -> Not
     if not terminal_only:
         try:
             return await DbusNotifier.connect()
+        except ImportError:
+            log.info("no desktop notifications over D-Bus: dbus-fast is not installed")
         except (OSError, ValueError) as err:
             log.info("no desktop notifications over D-Bus: %s", err)
         if sys.platform == "darwin" and shutil.which("osascript"):

@@ -116,6 +116,8 @@ class RecorderSettings(_Section):
     username: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None
+    # the faster paho client (dashboards/mqttclient.py: private paho names, checked at start)
+    lean_client: bool = False
 
     @field_validator("share_group")
     @classmethod
@@ -283,6 +285,16 @@ class HomeAssistantSettings(_Section):
         return value
 
 
+class HttpSettings(_Section):
+    """The optional HTTP port of the gateway and the recorder: /healthz and /metrics."""
+
+    port: int | None = Field(None, ge=1, le=65535)  # off unless set
+    host: str = "127.0.0.1"
+    # /healthz fails when a recorder has held a message, or a gateway's oldest unconfirmed
+    # message has waited, longer than this
+    stale_after_s: float = Field(600.0, gt=0)
+
+
 class Settings(BaseSettings):
     """Everything configurable, by section."""
 
@@ -297,6 +309,7 @@ class Settings(BaseSettings):
     analytics: AnalyticsParams = AnalyticsParams()
     home_assistant: HomeAssistantSettings = HomeAssistantSettings()
     privacy: PrivacySettings = PrivacySettings()
+    http: HttpSettings = HttpSettings()
     wearers: dict[str, WearerSettings] = Field(default_factory=dict)  # [wearers.<id>]
 
     @field_validator("wearers")

@@ -338,7 +338,7 @@ class MqttPublisher:
         expires = time.time() + desk.command_expiry_s
         self._append([Pending(desk.command_topic, _constant(payload.encode()), expires_s=expires)])
 
-    def announce_home_assistant(self, *, prefix: str) -> None:
+    def announce_home_assistant(self, *, prefix: str, prolonged_s: float = 30 * 60.0) -> None:
         """Retained Home Assistant discovery messages for every wearer's entities."""
         pending = []
         for wearer in self.wearers:
@@ -347,6 +347,7 @@ class MqttPublisher:
                 root=self.settings.topic_root,
                 gateway_id=self.gateway_id,
                 wearer_id=wearer,
+                prolonged_s=prolonged_s,
             ):
                 pending.append(Pending(topic, _constant(payload), retain=True))
         self._append(pending)

@@ -235,7 +235,10 @@ async def serve(
 
         publisher.on_error = refused
         if settings.home_assistant.enabled:
-            publisher.announce_home_assistant(prefix=settings.home_assistant.prefix)
+            publisher.announce_home_assistant(
+                prefix=settings.home_assistant.prefix,
+                prolonged_s=settings.analytics.bouts.prolonged_s,
+            )
     if started is not None:
         loop.call_soon(started, gateway)
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,10 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from dashboards.influx import InfluxClient
 from posture import servers
 from posture.settings import InfluxSettings, MqttSettings
+
+# `./dev lowest` (--hypothesis-profile lowest): old releases on a shared, busy machine; it
+# checks that the lower bounds work, not how fast, so no example has a deadline there
+settings.register_profile("lowest", deadline=None)
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("POSTURE_DATASETS", REPO.parent / "shared" / "datasets"))

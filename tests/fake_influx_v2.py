@@ -29,6 +29,9 @@ class Request:
         return self.body.decode().split("\n") if self.body else []
 
 
+VERSION = "v2.7.12"
+
+
 def accept_all(_request: Request) -> int:
     return 204
 
@@ -51,6 +54,11 @@ def fake_influx_v2(answer: Callable[[Request], int] = accept_all) -> Iterator[Fa
     fake = FakeInfluxV2(url="", answer=answer)
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # /ping, as InfluxDB 2.7 answers it
+            self.send_response(204)
+            self.send_header("X-Influxdb-Version", VERSION)
+            self.end_headers()
+
         def do_POST(self) -> None:
             parsed = urllib.parse.urlsplit(self.path)
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))

@@ -4,6 +4,7 @@ provisioning points at the data source and dashboards the repository ships."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dashboards.grafana import DATASOURCE, load_dashboards, panel_queries
+from dashboards.grafana import DATASOURCE, PROVISIONED_DATASOURCE, load_dashboards, panel_queries
 from posture.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +49,7 @@ def test_the_project_image_is_built_from_a_pinned_base() -> None:
     assert froms
     assert all(PINNED.fullmatch(f) for f in froms)
     for name in ("recorder", "gateway"):
-        assert SERVICES[name]["build"] == "."
+        assert SERVICES[name]["build"]["context"] == "."
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -119,8 +120,8 @@ def test_influxdb_is_initialised_with_org_bucket_token_and_dbrp() -> None:
 def test_the_recorder_writes_where_grafana_reads() -> None:
     recorder = SERVICES["recorder"]["environment"]
     influx = SERVICES["influxdb"]["environment"]
-    assert recorder["POSTURE_INFLUX__API"] == "v2"
-    assert recorder["POSTURE_INFLUX__ORG"] == influx["DOCKER_INFLUXDB_INIT_ORG"]
+    # InfluxDB 2's v1 API: the database is the bucket's DBRP mapping (deploy/influxdb/init)
+    assert recorder["POSTURE_INFLUX__API"] == "v1"
     assert recorder["POSTURE_INFLUX__DATABASE"] == influx["DOCKER_INFLUXDB_INIT_BUCKET"]
     (datasource,) = yaml.safe_load((PROVISIONING / "datasources" / "influxdb.yaml").read_text())[
         "datasources"
@@ -144,7 +145,8 @@ def test_the_datasource_is_the_one_the_dashboards_use() -> None:
     assert config["apiVersion"] == 1
     (datasource,) = config["datasources"]
     assert datasource["type"] == DATASOURCE["type"]
-    assert datasource["uid"] == DATASOURCE["uid"]
+    assert datasource["uid"] == PROVISIONED_DATASOURCE["uid"]
+    assert datasource["name"] == PROVISIONED_DATASOURCE["name"]
     assert datasource["access"] == "proxy"
     assert datasource["jsonData"].get("version", "InfluxQL") == "InfluxQL"
     grafana_env = SERVICES["grafana"]["environment"]
@@ -189,3 +191,106 @@ def test_the_services_run_posture_commands(name: str) -> None:
     }
     if command[1] not in commands:
         pytest.skip(f"posture {command[1]} is not in this branch yet (issues 4 and 5)")
+
+
+# -- the Compose specification, after interpolating deploy/env.example ----------------------------
+
+_INTERPOLATION = re.compile(r"\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}|\$(\w+)")
+
+
+def interpolate(text: str, env: dict[str, str]) -> str:
+    """What `docker compose` makes of ${VAR}, ${VAR:-default}, ${VAR:?error} and $$."""
+
+    def value(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group(1) or match.group(4)
+        op, arg = match.group(2), match.group(3)
+        present = env.get(name)
+        if op in (":-", "-"):
+            unset = present is None or (op == ":-" and present == "")
+            return arg if unset else str(present)
+        if op in (":?", "?") and (present is None or (op == ":?" and present == "")):
+            raise ValueError(f"{name}: {arg}")
+        return present or ""
+
+    return _INTERPOLATION.sub(value, text)
+
+
+def example_env() -> dict[str, str]:
+    text = (REPO / "deploy" / "env.example").read_text()
+    return dict(re.findall(r"^(\w+)=(.*)$", text, re.MULTILINE))
+
+
+def test_the_compose_file_follows_the_compose_specification() -> None:
+    from jsonschema import Draft7Validator
+
+    from .schemas import SCHEMAS
+
+    schema = json.loads((SCHEMAS / "compose" / "compose-spec.json").read_text())
+    model = yaml.safe_load(interpolate((REPO / "docker-compose.yml").read_text(), example_env()))
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+        for e in Draft7Validator(schema).iter_errors(model)
+    ]
+    assert errors == []
+
+
+def test_the_compose_check_finds_what_is_wrong() -> None:
+    from jsonschema import Draft7Validator
+
+    from .schemas import SCHEMAS
+
+    schema = json.loads((SCHEMAS / "compose" / "compose-spec.json").read_text())
+    model = yaml.safe_load(interpolate((REPO / "docker-compose.yml").read_text(), example_env()))
+    model["services"]["recorder"]["healthcheck"] = {"test": ["CMD", "true"], "interval": 5}
+    model["services"]["grafana"]["restart"] = ["always"]
+    assert len(list(Draft7Validator(schema).iter_errors(model))) >= 2
+    with pytest.raises(ValueError, match=r"set INFLUX_ADMIN_PASSWORD in \.env"):
+        interpolate((REPO / "docker-compose.yml").read_text(), {})
+
+
+def test_interpolation_follows_compose() -> None:
+    env = {"A": "a", "E": ""}
+    assert interpolate("${A} $A ${B:-b} ${E:-e} ${E-e} $$A", env) == "a a b e  $A"
+    with pytest.raises(ValueError, match="need E"):
+        interpolate("${E:?need E}", env)
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_service_has_a_healthcheck(name: str) -> None:
+    check = SERVICES[name].get("healthcheck")
+    assert check, f"{name} has no healthcheck"
+    assert check["test"][0] in ("CMD", "CMD-SHELL")
+    assert not check.get("disable", False)
+
+
+def test_the_recorder_writes_with_a_write_only_user_not_the_admin_token() -> None:
+    recorder = SERVICES["recorder"]["environment"]
+    influx = SERVICES["influxdb"]["environment"]
+    assert "INFLUX_ADMIN_TOKEN" not in json.dumps(recorder)
+    assert recorder["POSTURE_INFLUX__USERNAME"] == influx["INFLUX_RECORDER_USER"]
+    assert recorder["POSTURE_INFLUX__PASSWORD"] == influx["INFLUX_RECORDER_PASSWORD"]
+    init = (REPO / "deploy" / "influxdb" / "init" / "10-posture.sh").read_text()
+    block = init[init.index('--username "${INFLUX_RECORDER_USER}"') :]
+    block = block[: block.index("\n\n")] if "\n\n" in block else block
+    assert "--write-bucket" in block
+    assert "--read-bucket" not in block
+
+
+def test_retention_is_finite_by_default_and_configurable() -> None:
+    setting = SERVICES["influxdb"]["environment"]["DOCKER_INFLUXDB_INIT_RETENTION"]
+    match = re.fullmatch(r"\$\{INFLUX_RETENTION:-(\w+)\}(?:\s.*)?", setting)
+    assert match, setting
+    assert match.group(1) not in ("0", "")
+    assert example_env()["INFLUX_RETENTION"] == match.group(1)
+
+
+@pytest.mark.parametrize("name", ["recorder", "gateway"])
+def test_the_services_healthchecks_ask_their_own_http_port(name: str) -> None:
+    service = SERVICES[name]
+    port = service["environment"]["POSTURE_HTTP__PORT"]
+    test = service["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    assert f"http://127.0.0.1:{port}/healthz" in test[3]
+    compile(test[3], "healthcheck", "exec")  # the one-liner is Python

@@ -132,3 +132,29 @@ def test_v1_credentials_from_a_secret_file_are_sent_and_never_shown(tmp_path: Pa
     assert client._headers["authorization"].startswith("Basic ")
     assert "v1-pa55word" not in repr(client)
     assert "v1-pa55word" not in repr(client.settings)
+
+
+def test_the_compose_recorder_writes_through_influxdb_2s_v1_api_with_its_write_only_user() -> None:
+    """docker-compose.yml's recorder: api v1, user and password, against an InfluxDB 2.x. It
+    creates nothing there (the init script made the bucket, its DBRP mapping and retention) and
+    writes to the mapped database."""
+    with fake_influx_v2() as fake:
+        settings = InfluxSettings.model_validate(
+            {
+                "url": fake.url,
+                "api": "v1",
+                "database": "posture",
+                "username": "recorder",
+                "password": "s3cret",
+                "retention": "365d",
+            }
+        )
+        client = InfluxClient(settings)
+        client.ensure_database()
+        client.write(LINES[:5])
+        client.close()
+    assert [r.path for r in fake.requests] == ["/write"]  # no CREATE DATABASE, no ALTER
+    (request,) = fake.requests
+    assert request.query["db"] == "posture"
+    assert request.headers["authorization"].startswith("Basic ")
+    assert fake.written == LINES[:5]

@@ -15,7 +15,7 @@ from paho.mqtt.exception import MalformedPacket
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from dashboards.mqttclient import LeanClient, parse_publish
+from dashboards.mqttclient import LeanClient, paho_problems, parse_publish
 
 
 def publish_packet(
@@ -100,3 +100,38 @@ def test_lean_client_still_uses_the_paho_internals_it_relies_on() -> None:
     client._in_packet["command"], client._in_packet["packet"] = header, bytearray(packet)
     assert client._handle_publish() == paho.MQTT_ERR_SUCCESS
     assert [(m.topic, m.payload, m.qos, m.retain) for m in got] == [("a/b", b"{}", 0, False)]
+
+
+def test_the_installed_paho_has_every_hook_with_its_signature() -> None:
+    assert paho_problems() == []
+
+
+def test_a_paho_that_changed_its_hooks_is_noticed() -> None:
+    class Renamed(paho.Client):
+        _send_puback = None  # type: ignore[assignment]
+
+        def _packet_queue(self, command: int, data: bytes) -> paho.MQTTErrorCode:  # type: ignore[override]
+            return paho.MQTTErrorCode.MQTT_ERR_SUCCESS
+
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(**kwargs)  # type: ignore[arg-type]
+            del self._manual_ack
+
+    problems = paho_problems(Renamed)
+    assert any("_send_puback is gone" in p for p in problems)
+    assert any("_packet_queue" in p for p in problems)
+    assert any("_manual_ack" in p for p in problems)
+
+
+@pytest.mark.parametrize(("lean", "expected"), [(False, paho.Client), (True, LeanClient)])
+def test_the_recorder_runs_stock_paho_unless_the_lean_client_is_asked_for(
+    lean: bool, expected: type[paho.Client]
+) -> None:
+    from dashboards.influx import InfluxClient
+    from dashboards.recorder import Recorder
+    from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
+
+    influx = InfluxClient(InfluxSettings())
+    recorder = Recorder(MqttSettings(), influx, RecorderSettings(lean_client=lean))
+    assert recorder._client_class is expected
+    influx.close()

@@ -8,7 +8,9 @@
 - Fleet health shows sensors and gateways.
 
 `python -m dashboards.boards` rewrites the JSON files from these modules (the tests check that
-the committed files are up to date); `--min-group-size N` and `--out DIR` build a variant.
+the committed files are up to date): the provisioned ones, and in `export/` the same dashboards
+for Grafana's import, which asks for the InfluxDB data source. `--min-group-size N`, `--out DIR`
+and `--export-out DIR` build a variant.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from dashboards.grafana import DASHBOARDS_DIR, Json, dump
+from dashboards.grafana import DASHBOARDS_DIR, EXPORT_DIR, Json, dump, for_import
 from dashboards.queries import MIN_GROUP_SIZE
 
 from .fleet import fleet_health
@@ -40,20 +42,30 @@ def build(min_group: int = MIN_GROUP_SIZE) -> dict[str, Json]:
     }
 
 
-def write(directory: Path = DASHBOARDS_DIR, *, min_group: int = MIN_GROUP_SIZE) -> list[Path]:
+def write(
+    directory: Path = DASHBOARDS_DIR,
+    export_dir: Path = EXPORT_DIR,
+    *,
+    min_group: int = MIN_GROUP_SIZE,
+) -> list[Path]:
+    """Write the provisioned dashboards to `directory` and their import variants to `export_dir`."""
     written = []
     for name, model in build(min_group).items():
-        path = directory / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dump(model))
-        written.append(path)
+        for path, text in (
+            (directory / name, dump(model)),
+            (export_dir / Path(name).name, dump(for_import(model))),
+        ):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            written.append(path)
     return written
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=DASHBOARDS_DIR)
+    parser.add_argument("--export-out", type=Path, default=EXPORT_DIR)
     parser.add_argument("--min-group-size", type=int, default=MIN_GROUP_SIZE)
     args = parser.parse_args(argv)
-    for path in write(args.out, min_group=args.min_group_size):
+    for path in write(args.out, args.export_out, min_group=args.min_group_size):
         print(path)

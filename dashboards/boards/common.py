@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analytics.records import Posture
-from dashboards.grafana import Json, Panel, custom_variable, query_variable
+from dashboards.grafana import Json, Panel, custom_variable, link, query_variable
 
 TIME_ZONES = (
     "UTC",
@@ -31,6 +31,16 @@ FOLDERS = {"posture": "Posture", "individual": "Posture - individual (restricted
 BARS = {"drawStyle": "bars", "fillOpacity": 70, "lineWidth": 1, "showPoints": "never"}
 STACKED_BARS = {**BARS, "stacking": {"mode": "normal", "group": "A"}}
 POINTS = {"drawStyle": "points", "pointSize": 8, "showPoints": "always"}
+
+
+# In every dashboard's header: the others, keeping the time range and the chosen team and site.
+LINKS = (
+    link(
+        "Posture dashboards",
+        tags=["posture"],
+        tooltip="Team overview, nudge effectiveness, wearer drill-down and fleet health",
+    ),
+)
 
 
 def thresholds(*steps: tuple[str, float | None]) -> Json:
@@ -85,6 +95,7 @@ def gate_note(min_group: int) -> Panel:
     return Panel(
         "How to read this dashboard",
         "text",
+        description="Why a panel can be blank: the minimum group size, and what days are.",
         width=24,
         height=3,
         options={

@@ -9,7 +9,7 @@ from analytics.records import LOSS_REASONS
 from dashboards.grafana import Json, Panel, dashboard, query_variable, target
 from dashboards.queries import GATEWAY, select
 
-from .common import BARS, thresholds
+from .common import BARS, LINKS, by_name, thresholds
 
 
 def _device(
@@ -34,6 +34,19 @@ def _gateway(columns: str, *, every: str | None = None) -> str:
 LOSS_COLUMNS = ", ".join(f'last("lost_{r}") AS {r}' for r in LOSS_REASONS)
 
 
+def wearer_link() -> Json:
+    """The table's wearer cells open that wearer's drill-down over the same time range."""
+    return by_name(
+        "wearer",
+        links=[
+            {
+                "title": "Wearer drill-down",
+                "url": "/d/posture-wearer?var-wearer=${__value.raw}&${__url_time_range}",
+            }
+        ],
+    )
+
+
 def fleet_health() -> Json:
     every = "$__interval"
     sensor = "$tag_gateway $tag_sensor"
@@ -49,6 +62,8 @@ def fleet_health() -> Json:
                     )
                 )
             ],
+            description="Gateways that sent a sensor report in the time range.",
+            unit="none",
             width=6,
             height=4,
             defaults={"noValue": "0"},
@@ -65,6 +80,8 @@ def fleet_health() -> Json:
                     )
                 )
             ],
+            description="Sensors whose last report in the time range says they were connected.",
+            unit="none",
             width=6,
             height=4,
             defaults={"noValue": "0"},
@@ -81,7 +98,12 @@ def fleet_health() -> Json:
                     table=True,
                 )
             ],
-            description="Each sensor's last report (time) and whether it was connected then.",
+            description=(
+                "Each sensor's last report (time) and whether it was connected then; a wearer "
+                "opens that wearer's drill-down."
+            ),
+            unit="bool_yes_no",
+            overrides=[wearer_link()],
             width=12,
             height=8,
         ),
@@ -89,6 +111,7 @@ def fleet_health() -> Json:
             "Battery",
             "timeseries",
             [target(_device('last("battery_pct") AS battery', every=every), alias=sensor)],
+            description="Battery charge each sensor reported; below 15 % it needs charging soon.",
             unit="percent",
             defaults={
                 "min": 0,
@@ -100,6 +123,8 @@ def fleet_health() -> Json:
             "Connection",
             "state-timeline",
             [target(_device('last("connected") AS connected', every=every), alias=sensor)],
+            description="Whether each sensor was connected to its gateway, report by report.",
+            unit="bool_yes_no",
             options={"mergeValues": True, "showValue": "never"},
             defaults={
                 "mappings": [
@@ -144,6 +169,7 @@ def fleet_health() -> Json:
                 "the link was down), queue (the analytics could not keep up), clock (timed "
                 "before samples already taken)."
             ),
+            unit="none",
             width=12,
             height=8,
         ),
@@ -212,12 +238,15 @@ def fleet_health() -> Json:
                     alias=sensor,
                 )
             ],
+            description="Times the gateway had to connect to the sensor again, per interval.",
+            unit="none",
             custom=BARS,
         ),
         Panel(
             "Signal strength",
             "timeseries",
             [target(_device('mean("rssi_dbm") AS rssi', every=every), alias=sensor)],
+            description="Received signal strength at the gateway; below about -90 dBm it drops.",
             unit="dBm",
         ),
     ]
@@ -234,6 +263,7 @@ def fleet_health() -> Json:
             "gateway's radio loop and outbox."
         ),
         tags=["posture", "fleet"],
+        links=LINKS,
         time_from="now-6h",
         refresh="1m",
     )

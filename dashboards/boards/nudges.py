@@ -7,7 +7,7 @@ from __future__ import annotations
 from dashboards.grafana import Json, Panel, dashboard, target
 from dashboards.queries import MIN_GROUP_SIZE, Gate, gated, kind, per_wearer, wilson
 
-from .common import BARS, by_name, gate_note, team_vars
+from .common import BARS, LINKS, by_name, gate_note, team_vars
 
 
 def _reason(reason: str) -> str:
@@ -98,6 +98,7 @@ def nudge_effectiveness(min_group: int = MIN_GROUP_SIZE) -> Json:
                 "(withhold_probability): the difference is the nudges' effect. Lower and upper "
                 f"are the 95 % (Wilson) interval. At least {min_group} wearers per row."
             ),
+            unit="none",  # the counts; the rates have theirs below
             width=24,
             height=6,
             overrides=[
@@ -111,7 +112,11 @@ def nudge_effectiveness(min_group: int = MIN_GROUP_SIZE) -> Json:
                 target(per_day(r), ref, alias=f"$tag_team {label}")
                 for (r, label), ref in zip(reasons, "AB", strict=True)
             ],
-            description=f"Per wearer who was nudged that day; at least {min_group} wearers each.",
+            description=(
+                f"Nudges per wearer who was nudged that day, by reason; at least {min_group} "
+                "wearers per point."
+            ),
+            unit="none",
             custom=BARS,
         ),
         Panel(
@@ -137,6 +142,10 @@ def nudge_effectiveness(min_group: int = MIN_GROUP_SIZE) -> Json:
                 target(response_rate(r, None), ref, alias=f"$tag_team {label}", table=True)
                 for (r, label), ref in zip(reasons, "AB", strict=True)
             ],
+            description=(
+                "Share of the nudges over the whole time range that a response followed, per team "
+                f"of at least {min_group} wearers."
+            ),
             unit="percentunit",
             defaults={"min": 0, "max": 1},
             options={"orientation": "horizontal", "displayMode": "basic"},
@@ -160,5 +169,6 @@ def nudge_effectiveness(min_group: int = MIN_GROUP_SIZE) -> Json:
         team_vars(),
         description="Whether movement-break and slouch nudges are followed (aggregates only).",
         tags=["posture", "team", "nudges"],
+        links=LINKS,
         time_from="now-30d",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dashboards.grafana import Json, Panel, dashboard, target
 from dashboards.queries import MIN_GROUP_SIZE, Gate, gated, hour_of_day, kind, per_wearer
 
-from .common import BARS, TRUNK_BANDS, gate_note, team_vars
+from .common import BARS, LINKS, TRUNK_BANDS, gate_note, team_vars
 
 
 def team_overview(min_group: int = MIN_GROUP_SIZE) -> Json:
@@ -71,6 +71,7 @@ def team_overview(min_group: int = MIN_GROUP_SIZE) -> Json:
                 "Sitting bouts of 30 min or more (the analytics' prolonged rule), per wearer who "
                 f"sat that day. Each point covers at least {min_group} wearers."
             ),
+            unit="none",
             custom=BARS,
         ),
         Panel(
@@ -94,6 +95,7 @@ def team_overview(min_group: int = MIN_GROUP_SIZE) -> Json:
                 "Sitting bouts ended by standing or walking for at least the break minimum, per "
                 f"hour of sitting, over the team. Each point covers at least {min_group} wearers."
             ),
+            unit="suffix: per h",
             custom=BARS,
         ),
         Panel(
@@ -164,6 +166,7 @@ def team_overview(min_group: int = MIN_GROUP_SIZE) -> Json:
                 "Minutes of sitting per wearer in each hour of each day (rows: hour of day in "
                 f"the selected time zone). Hours with fewer than {min_group} wearers are blank."
             ),
+            unit="m",
             width=24,
             height=10,
             options={
@@ -184,5 +187,6 @@ def team_overview(min_group: int = MIN_GROUP_SIZE) -> Json:
         team_vars(),
         description="Team sitting, breaks, posture and trunk exposure (aggregates only).",
         tags=["posture", "team"],
+        links=LINKS,
         time_from="now-30d",
     )

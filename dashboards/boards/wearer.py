@@ -9,7 +9,18 @@ from analytics.records import Posture
 from dashboards.grafana import Json, Panel, dashboard, target
 from dashboards.queries import WEARER, kind, merge, select
 
-from .common import BARS, COLOURS, STACKED_BARS, TRUNK_BANDS, WORN, colour, team_vars, thresholds
+from .common import (
+    BARS,
+    COLOURS,
+    LINKS,
+    STACKED_BARS,
+    TRUNK_BANDS,
+    WORN,
+    by_name,
+    colour,
+    team_vars,
+    thresholds,
+)
 
 LATERAL_SERIES = "bent_sideways_over_10"
 
@@ -33,7 +44,9 @@ def _wearer(
     )
 
 
-def _stat(title: str, query: str, *, unit: str = "", no_value: str = "", width: int = 3) -> Panel:
+def _stat(
+    title: str, query: str, description: str, *, unit: str, no_value: str = "", width: int = 3
+) -> Panel:
     defaults: Json = {"decimals": 1}
     if no_value:
         defaults["noValue"] = no_value
@@ -41,6 +54,7 @@ def _stat(title: str, query: str, *, unit: str = "", no_value: str = "", width: 
         title,
         "stat",
         [target(query)],
+        description=description,
         width=width,
         height=4,
         unit=unit,
@@ -53,22 +67,36 @@ def wearer_drilldown() -> Json:
     bouts = kind("sitting_bout")
     worn = " + ".join(f'sum("{p}_s")' for p in WORN)
     stats = [
-        _stat("Sitting", _wearer('sum("sitting_s") / 3600.0 AS sitting_h', "minute"), unit="h"),
+        _stat(
+            "Sitting",
+            _wearer('sum("sitting_s") / 3600.0 AS sitting_h', "minute"),
+            "Hours of sitting in the time range.",
+            unit="h",
+        ),
         _stat(
             "Upright",
             _wearer('(sum("standing_s") + sum("walking_s")) / 3600.0 AS upright_h', "minute"),
+            "Hours of standing and walking in the time range.",
             unit="h",
         ),
-        _stat("Worn", _wearer(f"({worn}) / 3600.0 AS worn_h", "minute"), unit="h"),
+        _stat(
+            "Worn",
+            _wearer(f"({worn}) / 3600.0 AS worn_h", "minute"),
+            "Hours with the sensor on the body (not-worn and unknown time left out).",
+            unit="h",
+        ),
         _stat(
             "Longest sitting bout",
             _wearer('max("duration_s") / 60.0 AS longest_min', "event", bouts),
+            "Minutes of the longest sitting bout that started in the time range.",
             unit="m",
             no_value="0",
         ),
         _stat(
             "Prolonged bouts",
             _wearer('count("duration_s") AS prolonged', "event", bouts, '"prolonged" = true'),
+            "Sitting bouts of 30 min or more (the prolonged-sitting rule).",
+            unit="none",
             no_value="0",
         ),
         _stat(
@@ -81,11 +109,15 @@ def wearer_drilldown() -> Json:
                 ),
                 fill="0",  # no breaks is 0, not missing
             ),
+            "Sitting bouts ended by a break (standing or walking for the break minimum), per "
+            "hour of sitting.",
+            unit="suffix: per h",
             no_value="0",
         ),
         _stat(
             "Slouched share of sitting",
             _wearer('sum("slouch_s") * 1.0 / sum("sitting_s") AS slouch_share', "minute"),
+            "Time slouched (forward flexion past the threshold, held) as a share of sitting.",
             unit="percentunit",
         ),
         _stat(
@@ -97,6 +129,7 @@ def wearer_drilldown() -> Json:
                 kind("nudge_outcome"),
                 fill="0",  # none answered is 0, not missing
             ),
+            "Share of nudges followed by a response (a break, or sitting upright again).",
             unit="percentunit",
         ),
     ]
@@ -146,6 +179,8 @@ def wearer_drilldown() -> Json:
                     )
                 )
             ],
+            description="Minutes per interval with the trunk inclined 0-20, 20-60 and more than "
+            "60 degrees (ISO 11226 / EN 1005-4).",
             unit="m",
             custom=STACKED_BARS,
             overrides=[
@@ -167,6 +202,7 @@ def wearer_drilldown() -> Json:
             "Slouch episodes",
             "timeseries",
             [target(_wearer('"duration_s" / 60.0 AS slouch_min', "event", kind("slouch")))],
+            description="Each slouch episode at its start, with its length.",
             unit="m",
             custom=BARS,
         ),
@@ -179,7 +215,10 @@ def wearer_drilldown() -> Json:
                     table=True,
                 )
             ],
-            description="Each nudge (at the time it was issued) and whether a response followed.",
+            description="Each nudge (at the time it was issued), whether a response followed "
+            "and after how long.",
+            unit="none",
+            overrides=[by_name("response_s", unit="s")],
         ),
         Panel(
             "Wear time per day",
@@ -224,5 +263,6 @@ def wearer_drilldown() -> Json:
         team_vars(wearer=True),
         description="One pseudonymous wearer's day: posture, trunk, bouts, nudges, wear time.",
         tags=["posture", "wearer"],
+        links=LINKS,
         time_from="now-24h",
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -11,6 +12,7 @@ import typer
 from posture.app import ConfigOption, VerboseOption, app, console, err_console, fail, settings
 
 if TYPE_CHECKING:
+    from posture.exporter import HealthPort
     from sensor_gateway.runner import VirtualSpec
 
 T = TypeVar("T")
@@ -183,8 +185,37 @@ def gateway(
     _verbose: VerboseOption = 0,
 ) -> None:
     """Run the gateway: sensors -> edge analytics -> MQTT (events, metrics, state, health)."""
+    with http_port() as port:
+        run_gateway(virtual, speed=speed, seconds=seconds, port=port)
+
+
+@contextmanager
+def http_port() -> Iterator[HealthPort | None]:
+    """The started `[http]` port (/healthz, /metrics) if one is configured, stopped at the end."""
+    http = settings().http
+    if http.port is None:
+        yield None
+        return
+    from posture.exporter import HealthPort
+
+    port = HealthPort(http.host, http.port)
+    try:
+        port.start()
+    except OSError as err:
+        raise fail(f"http port {http.host}:{http.port}: {err.strerror or err}", code=2) from None
+    try:
+        yield port
+    finally:
+        port.stop()
+
+
+def run_gateway(
+    virtual: list[str] | None, *, speed: float, seconds: float | None, port: HealthPort | None
+) -> None:
+    """The gateway until stopped; its /healthz and /metrics on `port` if there is one."""
     import asyncio
 
+    from posture.exporter import GatewayView
     from sensor_gateway.runner import open_publisher, open_radio, serve, wearers_of
 
     specs = _specs(virtual)
@@ -195,6 +226,9 @@ def gateway(
     async def main() -> None:
         async with open_radio(config, specs, speed=speed) as (radio, timebase, sensors):
             publisher = await asyncio.to_thread(open_publisher, config, wearers_of(sensors))
+            view = GatewayView(publisher, stale_after_s=config.http.stale_after_s)
+            if port is not None:
+                port.add(view.part())
             try:
                 running = await serve(
                     config,
@@ -204,6 +238,7 @@ def gateway(
                     timebase=timebase,
                     seconds=seconds,
                     publisher=publisher,
+                    started=view.attach,
                 )
             finally:
                 depth = await asyncio.to_thread(publisher.close)

@@ -1,4 +1,4 @@
-"""The services and the whole product on one machine: `recorder`, `run` and `demo`."""
+"""The services and the whole product on one machine: `recorder`, `run`, `demo`, and `health`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 
 from posture.app import ConfigOption, VerboseOption, app, console, fail, settings
-from posture.commands.sensors import SecondsOption, SpeedOption, VirtualOption, gateway
+from posture.commands.sensors import (
+    SecondsOption,
+    SpeedOption,
+    VirtualOption,
+    http_port,
+    run_gateway,
+)
 from posture.settings import ConfigError
 
 
@@ -34,6 +40,7 @@ def recorder(
 
     from dashboards.influx import InfluxClient
     from dashboards.recorder import Recorder
+    from posture.exporter import recorder_part
     from posture.mqtt import BrokerError
     from posture.settings import RecorderSettings
 
@@ -44,17 +51,20 @@ def recorder(
             s.recorder.model_dump() | {k: v for k, v in changes.items() if v is not None}
         )
         influx = InfluxClient(s.influx)
+        service = Recorder(s.recorder_mqtt(), influx, chosen)
     except ValidationError as err:
         raise fail(f"invalid option: {err.errors()[0]['msg']}", code=2) from None
     except (ConfigError, ValueError) as err:
         raise fail(str(err), code=2) from None
     if logging.getLogger().level > logging.INFO:  # lifecycle and health lines by default
         logging.getLogger("dashboards.recorder").setLevel(logging.INFO)
-    service = Recorder(s.recorder_mqtt(), influx, chosen)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _signum, _frame: service.stop())
     try:
-        stats = service.run()
+        with http_port() as port:
+            if port is not None:
+                port.add(recorder_part(service, influx, stale_after_s=s.http.stale_after_s))
+            stats = service.run()
     except ConfigError as err:
         raise fail(str(err), code=2) from None
     except BrokerError as err:
@@ -80,6 +90,7 @@ def run(
     """Gateway and recorder in one process: a single-machine deployment (use --config)."""
     from dashboards.influx import InfluxClient
     from dashboards.recorder import Recorder
+    from posture.exporter import recorder_part
     from posture.mqtt import BrokerError
     from posture.pipeline import RecorderThread
 
@@ -92,13 +103,20 @@ def run(
             code=2,
         )
     influx = InfluxClient(s.influx)
-    recorder = RecorderThread(Recorder(s.recorder_mqtt(), influx, s.recorder))
+    try:
+        service = Recorder(s.recorder_mqtt(), influx, s.recorder)
+    except ValueError as err:
+        raise fail(str(err), code=2) from None
+    recorder = RecorderThread(service)
     try:
         recorder.start()
     except BrokerError as err:
         raise fail(str(err)) from None
     try:
-        gateway(virtual=virtual, speed=speed, seconds=seconds)
+        with http_port() as port:  # one port for both: /healthz is healthy when both are
+            if port is not None:
+                port.add(recorder_part(service, influx, stale_after_s=s.http.stale_after_s))
+            run_gateway(virtual, speed=speed, seconds=seconds, port=port)
     finally:
         stats = recorder.stop()
         influx.close()
@@ -159,3 +177,49 @@ def demo(  # noqa: PLR0917 (typer passes options by name)
     except OSError as err:
         raise fail(f"{err.filename or ''}: {err.strerror or err}") from None
     raise typer.Exit(code)
+
+
+@app.command()
+def health(
+    recorder_ids: Annotated[
+        list[str] | None,
+        typer.Option("--recorder", help="A recorder id that must be healthy (repeatable)."),
+    ] = None,
+    gateway_ids: Annotated[
+        list[str] | None,
+        typer.Option("--gateway", help="A gateway id that must be healthy (repeatable)."),
+    ] = None,
+    max_age: Annotated[
+        float,
+        typer.Option(min=1, help="A report older than this many seconds is stale."),
+    ] = 180.0,
+    wait: Annotated[
+        float, typer.Option(min=0.1, max=60, help="Seconds to listen for retained reports.")
+    ] = 2.0,
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
+) -> None:
+    """Judge every recorder and gateway by its retained reports; exit 1 if one is stale,
+    offline or (asked for by name) missing."""
+    import time
+
+    from posture.health import collect, judge
+    from posture.mqtt import BrokerError
+
+    try:
+        reports = collect(settings().mqtt, wait_s=wait)
+    except BrokerError as err:
+        raise fail(str(err)) from None
+    verdicts = judge(
+        reports,
+        now_s=time.time(),
+        max_age_s=max_age,
+        expected={"recorder": recorder_ids or [], "gateway": gateway_ids or []},
+    )
+    if not verdicts:
+        raise fail("no recorder or gateway has left a report on this broker")
+    for v in verdicts:
+        mark = "[green]ok[/]" if v.healthy else "[bold red]FAIL[/]"
+        console.print(f"{mark} {v.kind} {v.name}: {v.reason}", highlight=False)
+    if not all(v.healthy for v in verdicts):
+        raise typer.Exit(1)

@@ -40,7 +40,7 @@ from sensor_gateway.service import SensorKey
 from sensor_gateway.timebase import TimeBase
 from sensor_gateway.virtual import VirtualRadio, VirtualSensor
 from tests.synthetic import Part, trace
-from tests.test_homeassistant import check_sensor_config
+from tests.test_homeassistant import check_device_config
 
 pytestmark = pytest.mark.integration
 
@@ -210,10 +210,11 @@ def test_a_nudge_reaches_mqtt_the_device_and_the_desktop(mqtt_settings: MqttSett
     assert outcome.led_writes >= 3, "the micro:bit's LED shows the nudges it received in time"
     assert len(outcome.shown) == len(nudges)
     assert all(title == "Time to move" for title, _ in outcome.shown)
-    # Home Assistant discovery for the wearer, on the configured prefix
-    assert len(outcome.discovery) == 4
-    for topic, payload in outcome.discovery:
-        check_sensor_config(topic, json.loads(payload))
+    # Home Assistant device discovery for the wearer, on the configured prefix (and the
+    # per-entity topics of earlier versions cleared)
+    (device,) = [(topic, payload) for topic, payload in outcome.discovery if payload]
+    check_device_config(device[0], json.loads(device[1]))
+    assert len(outcome.discovery) == 5
 
 
 def test_a_snooze_on_the_command_topic_delays_the_next_nudge(mqtt_settings: MqttSettings) -> None:

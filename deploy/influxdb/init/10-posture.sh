@@ -16,3 +16,10 @@ influx v1 auth create \
     --username "${INFLUX_GRAFANA_USER}" \
     --password "${INFLUX_GRAFANA_PASSWORD}" \
     --read-bucket "${DOCKER_INFLUXDB_INIT_BUCKET_ID}"
+
+# The recorder writes through a v1-compatible user that can only write the bucket: it reads
+# nothing, and cannot delete or change anything.
+influx v1 auth create \
+    --username "${INFLUX_RECORDER_USER}" \
+    --password "${INFLUX_RECORDER_PASSWORD}" \
+    --write-bucket "${DOCKER_INFLUXDB_INIT_BUCKET_ID}"
