@@ -11,6 +11,7 @@ WORKDIR /app
 COPY pyproject.toml README.md LICENSE ./
 COPY deploy/constraints.txt deploy/constraints.txt
 COPY analytics analytics
+COPY transport transport
 COPY sensor_gateway sensor_gateway
 COPY dashboards dashboards
 COPY posture posture

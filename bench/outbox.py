@@ -19,11 +19,12 @@ from pathlib import Path
 
 from analytics.offline import interleave
 from analytics.records import DeviceHealth, Placement
-from posture.settings import GatewaySettings, MqttSettings
 from sensor_gateway.outbox import Outbox
 from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.service import EdgeService, SensorKey
+from sensor_gateway.settings import GatewaySettings
 from sensor_gateway.simulator import simulate_day
+from transport.settings import MqttSettings
 
 
 def main() -> None:

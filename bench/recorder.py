@@ -33,11 +33,12 @@ import paho.mqtt.client as paho
 from dashboards.influx import InfluxClient
 from dashboards.mqttclient import LeanClient
 from dashboards.recorder import Recorder
+from dashboards.settings import InfluxSettings, RecorderSettings
 from posture import servers
 from posture.loadgen import Traffic, TrafficPublisher, contract_messages
-from posture.mqtt import connect, make_client
 from posture.pipeline import RecorderThread
-from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
+from transport.mqtt import connect, make_client
+from transport.settings import MqttSettings
 
 ROOT = "bench/v1"
 SUBSCRIPTIONS = [f"{ROOT}/+/event", f"{ROOT}/+/metric", f"{ROOT}/gateway/+/device"]

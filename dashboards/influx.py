@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import urllib3
 
-from posture.settings import InfluxSettings
+from dashboards.settings import InfluxSettings
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")

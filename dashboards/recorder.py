@@ -54,9 +54,10 @@ from analytics.contract import (
     recorder_topic,
 )
 from analytics.records import DeviceHealth
-from posture.backoff import backoff_s
-from posture.mqtt import BrokerError, connect, jitter_reconnects, make_client
-from posture.settings import MqttSettings, RecorderSettings
+from dashboards.settings import RecorderSettings
+from transport.backoff import backoff_s
+from transport.mqtt import BrokerError, connect, jitter_reconnects, make_client
+from transport.settings import MqttSettings
 
 from .admission import DAY_S, Gateways, TimeWindow, Unannounced
 from .health import Health, RecorderStats, encode_health, encode_offline

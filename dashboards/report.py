@@ -31,11 +31,11 @@ from analytics.records import (
     Trace,
 )
 from analytics.summary import DaySummary, summarise
-from posture.render import duration
 
 from . import plots
 from .influx import InfluxClient
 from .readback import wearer_records
+from .words import duration
 
 _TEMPLATES = Environment(
     loader=PackageLoader("dashboards", "templates"),

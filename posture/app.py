@@ -15,8 +15,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from transport.settings import ConfigError
+
 from .logformat import LogFormat, handler
-from .settings import ConfigError, Settings, load_settings
+from .settings import Settings, load_settings
 
 app = typer.Typer(
     help="Wearable posture and sitting-time monitor: gateway, analytics, recorder and reports.",

@@ -33,23 +33,27 @@ from analytics.summary import DaySummary, summarise
 from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records
 from dashboards.report import NoData, from_influx, write
+from dashboards.settings import InfluxSettings
+from dashboards.words import duration
 from sensor_gateway.gateway import Gateway, SensorAssignment
 from sensor_gateway.profiles import Nudge, get_profile
 from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.radio import Radio
 from sensor_gateway.runner import open_publisher, serve
 from sensor_gateway.service import SensorKey
+from sensor_gateway.settings import HomeAssistantSettings
 from sensor_gateway.simulator import simulate_day
 from sensor_gateway.timebase import PacedTimeBase
 from sensor_gateway.traces import read_trace
 from sensor_gateway.virtual import VirtualRadio, VirtualSensor
+from transport.settings import MqttSettings
 
 from . import servers
 from .demo_channels import Channels
 from .fidelity import SensorCount, check, offline_summaries
 from .recorder_process import RecorderProcess
-from .render import day_strip, duration, summary_table
-from .settings import HomeAssistantSettings, InfluxSettings, MqttSettings, Settings
+from .render import day_strip, summary_table
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from analytics.contract import wearer_topic
 from analytics.messages import Command, encode_command
 from analytics.params import clock_minutes
 from analytics.records import Event, EventKind
+from transport.mqtt import connect, make_client, publish_once
+from transport.settings import MqttSettings
 
-from .mqtt import connect, make_client, publish_once
 from .notify import show_nudges
-from .settings import MqttSettings
 
 
 @dataclass

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as paho
 
-from .mqtt import connect, make_client
-from .settings import MqttSettings
+from transport.mqtt import connect, make_client
+from transport.settings import MqttSettings
 
 
 @dataclass(frozen=True, slots=True)

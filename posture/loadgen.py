@@ -28,9 +28,8 @@ from analytics.contract import (
 from analytics.offline import analyze
 from analytics.records import DeviceHealth, Event, MinuteMetrics, Placement
 from sensor_gateway.simulator import simulate_day
-
-from .mqtt import BrokerError, connect, make_client
-from .settings import MqttSettings
+from transport.mqtt import BrokerError, connect, make_client
+from transport.settings import MqttSettings
 
 DAY_START_S = 1_790_000_000.0
 

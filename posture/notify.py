@@ -26,9 +26,8 @@ from rich.markup import escape
 
 from analytics.contract import PayloadError, wearer_topic
 from analytics.messages import Nudge, decode_nudge
-
-from .mqtt import connect, make_client
-from .settings import MqttSettings
+from transport.mqtt import connect, make_client
+from transport.settings import MqttSettings
 
 if TYPE_CHECKING:
     from dbus_fast.aio import MessageBus

@@ -14,13 +14,13 @@ from analytics.params import AnalyticsParams
 from analytics.records import Placement, Trace, WearerState
 from dashboards.influx import InfluxClient
 from dashboards.recorder import Recorder, RecorderStats
+from dashboards.settings import RecorderSettings
 from sensor_gateway.outbox import Outbox
 from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.replay import replay
 from sensor_gateway.service import EdgeService, SensorKey
-
-from .mqtt import BrokerError
-from .settings import MqttSettings, RecorderSettings
+from transport.mqtt import BrokerError
+from transport.settings import MqttSettings
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from pydantic import BaseModel, SecretStr
 
 from analytics.contract import recorder_topic
 from dashboards.health import RecorderStats
-
-from .mqtt import BrokerError, connect, make_client
-from .settings import InfluxSettings, MqttSettings, RecorderSettings
+from dashboards.settings import InfluxSettings, RecorderSettings
+from transport.mqtt import BrokerError, connect, make_client
+from transport.settings import MqttSettings
 
 
 def environment(section: str, model: BaseModel) -> dict[str, str]:

@@ -14,6 +14,7 @@ from rich.text import Text
 from analytics.effect import describe, effect
 from analytics.records import EXPOSURE_BANDS_DEG, Event, EventKind, MinuteMetrics, Posture
 from analytics.summary import DaySummary
+from dashboards.words import duration
 
 COLOURS = {
     Posture.SITTING: "red",
@@ -23,22 +24,6 @@ COLOURS = {
     Posture.NOT_WORN: "grey50",
     Posture.UNKNOWN: "grey23",
 }
-
-
-def duration(seconds: float) -> str:
-    """`1 h 05 min`, `12 min 30 s` or `45 s`.
-
-    >>> duration(3900), duration(750), duration(45)
-    ('1 h 05 min', '12 min 30 s', '45 s')
-    """
-    seconds = round(seconds)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    if h:
-        return f"{h} h {m:02d} min"
-    if m:
-        return f"{m} min {s:02d} s"
-    return f"{s} s"
 
 
 def _share(part: float, whole: float) -> str:

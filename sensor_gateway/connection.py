@@ -21,7 +21,7 @@ from bleak import BleakClient
 from bleak.exc import BleakError
 from bleak_retry_connector import BleakClientWithServiceCache, establish_connection
 
-from posture.backoff import backoff_s
+from transport.backoff import backoff_s
 
 from .profiles import BATTERY_LEVEL_UUID, Profile, Write
 from .radio import Radio

@@ -69,8 +69,9 @@ from analytics.records import (
     MinuteMetrics,
     WearerState,
 )
-from posture.mqtt import BrokerError, BrokerRefused, connect, jitter_reconnects, make_client
-from posture.settings import MqttSettings, WearerSettings
+from sensor_gateway.settings import WearerSettings
+from transport.mqtt import BrokerError, BrokerRefused, connect, jitter_reconnects, make_client
+from transport.settings import MqttSettings
 
 from .homeassistant import discovery_messages
 from .outbox import Depth, Outbox, Pending

@@ -20,8 +20,7 @@ from pathlib import Path
 
 from analytics.messages import WearerInput
 from analytics.records import Placement
-from posture.mqtt import BrokerError
-from posture.settings import GatewaySettings, SensorSettings, Settings
+from transport.mqtt import BrokerError
 
 from . import calibrations, nudge_timing
 from .connection import LinkSettings
@@ -31,6 +30,7 @@ from .profiles import Profile, generic, get_profile
 from .publisher import MqttPublisher, Sink
 from .radio import Radio
 from .service import EdgeService, SensorKey
+from .settings import GatewayConfig, GatewaySettings, SensorSettings
 from .timebase import TimeBase
 from .traces import read_trace
 
@@ -125,7 +125,7 @@ def link_settings(settings: GatewaySettings) -> LinkSettings:
 
 
 def open_publisher(
-    settings: Settings, wearers: Iterable[str], *, require_broker: bool = False
+    settings: GatewayConfig, wearers: Iterable[str], *, require_broker: bool = False
 ) -> MqttPublisher:
     """The gateway's outbox (in `[gateway] state_dir`, else in memory) and its MQTT publisher,
     started. Raises `BrokerError` if the broker refuses us (or, with `require_broker`, cannot
@@ -163,7 +163,7 @@ def wearers_of(sensors: Sequence[SensorAssignment]) -> dict[str, list[Placement]
 
 
 def build_gateway(
-    settings: Settings,
+    settings: GatewayConfig,
     sensors: Sequence[SensorAssignment],
     *,
     sink: Sink,
@@ -205,7 +205,7 @@ def build_gateway(
 
 
 async def serve(
-    settings: Settings,
+    settings: GatewayConfig,
     sensors: Sequence[SensorAssignment],
     *,
     sink: Sink,
@@ -285,7 +285,7 @@ def _apply(service: EdgeService, said: WearerInput) -> None:
 
 @contextlib.asynccontextmanager
 async def open_radio(
-    settings: Settings, specs: Sequence[VirtualSpec], *, speed: float = 1.0
+    settings: GatewayConfig, specs: Sequence[VirtualSpec], *, speed: float = 1.0
 ) -> AsyncIterator[tuple[Radio, TimeBase, list[SensorAssignment]]]:
     """The configured adapter, or a virtual radio streaming `specs` (started and stopped here).
 

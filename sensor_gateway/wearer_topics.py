@@ -25,7 +25,7 @@ from analytics.messages import (
     decode_context,
     desk_height_cm,
 )
-from posture.settings import DeskSettings, WearerSettings
+from sensor_gateway.settings import DeskSettings, WearerSettings
 
 Decoder = tuple[str, Callable[[bytes], WearerInput]]  # (kind, decoder)
 

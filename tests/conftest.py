@@ -11,8 +11,9 @@ import pytest
 from hypothesis import settings
 
 from dashboards.influx import InfluxClient
+from dashboards.settings import InfluxSettings
 from posture import servers
-from posture.settings import InfluxSettings, MqttSettings
+from transport.settings import MqttSettings
 
 # `./dev lowest` (--hypothesis-profile lowest): old releases on a shared, busy machine; it
 # checks that the lower bounds work, not how fast, so no example has a deadline there

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from posture import servers
-from posture.settings import MqttSettings
 from tests.certs import TlsFiles, make_tls_files
+from transport.settings import MqttSettings
 
 SHIPPED = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto"
 ROOT = "posture/v1"  # the topic root the shipped ACL is written for

@@ -18,8 +18,8 @@ from types import ModuleType
 import pytest
 
 from posture import servers
-from posture.mqtt import BrokerError, connect, make_client
-from posture.settings import MqttSettings
+from transport.mqtt import BrokerError, connect, make_client
+from transport.settings import MqttSettings
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "deploy" / "bootstrap"

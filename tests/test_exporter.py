@@ -25,8 +25,8 @@ from dashboards.influx import InfluxClient, Latency
 from posture import servers
 from posture.exporter import Health, HealthPort, Part
 from posture.loadgen import TrafficPublisher, contract_messages
-from posture.settings import MqttSettings
 from tests.conftest import DATASETS
+from transport.settings import MqttSettings
 
 
 def get(url: str) -> tuple[int, str]:

@@ -12,8 +12,8 @@ import pytest
 
 from analytics.contract import gateway_topic, recorder_topic
 from posture.health import Report, judge
-from posture.mqtt import connect, make_client
-from posture.settings import MqttSettings
+from transport.mqtt import connect, make_client
+from transport.settings import MqttSettings
 
 NOW = 1_000_000.0
 

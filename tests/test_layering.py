@@ -36,3 +36,35 @@ def test_the_core_imports_only_numpy_scipy_and_the_standard_library(module: Path
             imported.add(node.module.split(".")[0])
     assert not imported & FORBIDDEN, f"{module.name} imports {sorted(imported & FORBIDDEN)}"
     assert "open(" not in module.read_text(), f"{module.name} does file I/O"
+
+
+# Who may import whom: each package only those below it.
+#   analytics  <-  transport  <-  {sensor_gateway, dashboards}  <-  posture
+ALLOWED = {
+    "analytics": set(),
+    "transport": {"analytics"},
+    "sensor_gateway": {"analytics", "transport"},
+    "dashboards": {"analytics", "transport"},
+    "posture": {"analytics", "transport", "sensor_gateway", "dashboards"},
+}
+REPO = CORE.parent
+
+
+def _imports(module: Path, package: str) -> set[str]:
+    """The project packages `module` imports (absolute imports; relative ones stay inside)."""
+    found = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return (found & set(ALLOWED)) - {package}
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_dependencies_run_one_way(package: str) -> None:
+    wrong = {
+        str(module.relative_to(REPO)): sorted(_imports(module, package) - ALLOWED[package])
+        for module in (REPO / package).rglob("*.py")
+    }
+    assert not {k: v for k, v in wrong.items() if v}, wrong

@@ -129,7 +129,8 @@ def test_the_recorder_runs_stock_paho_unless_the_lean_client_is_asked_for(
 ) -> None:
     from dashboards.influx import InfluxClient
     from dashboards.recorder import Recorder
-    from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
+    from dashboards.settings import InfluxSettings, RecorderSettings
+    from transport.settings import MqttSettings
 
     influx = InfluxClient(InfluxSettings())
     recorder = Recorder(MqttSettings(), influx, RecorderSettings(lean_client=lean))

@@ -179,7 +179,7 @@ def test_the_wheel_holds_every_package_and_the_dashboards(tmp_path: Path) -> Non
     source.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, source / name)
-    for top in ("analytics", "sensor_gateway", "dashboards", "posture"):
+    for top in ("analytics", "transport", "sensor_gateway", "dashboards", "posture"):
         shutil.copytree(REPO / top, source / top, ignore=shutil.ignore_patterns("__pycache__"))
     uv = Path(sys.executable).with_name("uv")  # the dev extra's
     done = subprocess.run(
@@ -195,7 +195,7 @@ def test_the_wheel_holds_every_package_and_the_dashboards(tmp_path: Path) -> Non
         names = set(archive.namelist())
     packages = {
         str(init.relative_to(REPO))
-        for top in ("analytics", "sensor_gateway", "dashboards", "posture")
+        for top in ("analytics", "transport", "sensor_gateway", "dashboards", "posture")
         for init in (REPO / top).rglob("__init__.py")
     }
     assert packages - names == set()

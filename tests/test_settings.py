@@ -8,7 +8,8 @@ import pytest
 from pydantic import SecretStr
 
 from analytics.records import Placement, Posture
-from posture.settings import ConfigError, load_settings
+from posture.settings import load_settings
+from transport.settings import ConfigError
 
 
 def _toml(tmp_path: Path, text: str) -> Path:

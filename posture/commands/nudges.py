@@ -115,7 +115,7 @@ def _moment(text: str, zone_info: ZoneInfo, *, end_of_day: bool = False) -> date
 
 
 def _table(measured: Effect, *, title: str) -> Table:
-    from posture.render import duration
+    from dashboards.words import duration
 
     table = Table(title=escape(title), title_justify="left")
     for column in ("nudge", "decision points", "breaks", "rate", "95 % interval", "mean break"):

@@ -69,8 +69,8 @@ def _run_radio(coroutine: Coroutine[Any, Any, T]) -> T:
 
     from bleak.exc import BleakError
 
-    from posture.mqtt import BrokerError
     from sensor_gateway.traces import TraceError
+    from transport.mqtt import BrokerError
 
     try:
         return asyncio.run(coroutine)

@@ -16,7 +16,7 @@ from posture.commands.sensors import (
     http_port,
     run_gateway,
 )
-from posture.settings import ConfigError
+from transport.settings import ConfigError
 
 
 @app.command()
@@ -40,9 +40,9 @@ def recorder(
 
     from dashboards.influx import InfluxClient
     from dashboards.recorder import Recorder
+    from dashboards.settings import RecorderSettings
     from posture.exporter import recorder_part
-    from posture.mqtt import BrokerError
-    from posture.settings import RecorderSettings
+    from transport.mqtt import BrokerError
 
     s = settings()
     changes = {"client_id": client_id, "share_group": share_group}
@@ -91,8 +91,8 @@ def run(
     from dashboards.influx import InfluxClient
     from dashboards.recorder import Recorder
     from posture.exporter import recorder_part
-    from posture.mqtt import BrokerError
     from posture.pipeline import RecorderThread
+    from transport.mqtt import BrokerError
 
     s = settings()
     if s.mqtt.username is not None and s.recorder_mqtt().username == s.mqtt.username:
@@ -157,9 +157,9 @@ def demo(  # noqa: PLR0917 (typer passes options by name)
     """The whole product with no hardware: virtual sensors, gateway, recorder, InfluxDB, reports."""
     from dashboards.influx import InfluxError
     from posture.demo import run_demo
-    from posture.mqtt import BrokerError
     from posture.servers import ServerError
     from sensor_gateway.traces import TraceError
+    from transport.mqtt import BrokerError
 
     try:
         code = run_demo(
@@ -204,7 +204,7 @@ def health(
     import time
 
     from posture.health import collect, judge
-    from posture.mqtt import BrokerError
+    from transport.mqtt import BrokerError
 
     try:
         reports = collect(settings().mqtt, wait_s=wait)

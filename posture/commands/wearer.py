@@ -29,8 +29,8 @@ def notify(
     """Show a wearer's nudges as desktop notifications (or in the terminal) as they arrive."""
     import asyncio
 
-    from posture.mqtt import BrokerError
     from posture.notify import pick_notifier, show_nudges
+    from transport.mqtt import BrokerError
 
     try:
         check_id(wearer, what="wearer id")
@@ -73,7 +73,7 @@ def cmd(
     `[analytics.nudges] timezone`."""
     from analytics.contract import wearer_topic
     from analytics.messages import encode_command
-    from posture.mqtt import BrokerError, publish_once
+    from transport.mqtt import BrokerError, publish_once
 
     zone = ZoneInfo(settings().analytics.nudges.timezone)
     try:

@@ -33,13 +33,14 @@ from analytics.records import (
 )
 from dashboards.influx import InfluxClient
 from dashboards.recorder import Recorder
+from dashboards.settings import InfluxSettings, RecorderSettings
 from posture import servers
-from posture.mqtt import connect, make_client
 from posture.pipeline import RecorderThread, run_pipeline
-from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
 from sensor_gateway.service import SensorKey
 from sensor_gateway.traces import read_trace
 from tests.conftest import DATASETS
+from transport.mqtt import connect, make_client
+from transport.settings import MqttSettings
 
 START = 1_790_000_000.0  # 2026-09-21 16:13:20 in Europe/Berlin
 TZ = "Europe/Berlin"

@@ -19,9 +19,10 @@ from typing import Any, ClassVar
 import paho.mqtt.client as paho
 
 from dashboards.influx import InfluxClient, InfluxRejected
+from dashboards.settings import InfluxSettings, RecorderSettings
 from posture.loadgen import Traffic
-from posture.mqtt import connect, make_client
-from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
+from transport.mqtt import connect, make_client
+from transport.settings import MqttSettings
 
 MEASURED = {"event": "end_s", "minute": "slouch_s", "device": "connected"}
 

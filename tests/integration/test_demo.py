@@ -16,9 +16,9 @@ from analytics.records import EventKind, Placement, Posture
 from analytics.summary import summarise
 from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records, wearers
-from posture.settings import MqttSettings
 from sensor_gateway.traces import read_trace
 from tests.conftest import DATASETS
+from transport.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
 

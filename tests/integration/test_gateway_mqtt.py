@@ -16,8 +16,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from analytics.contract import decode
 from analytics.records import DeviceHealth
-from posture.settings import MqttSettings
 from tests.conftest import DATASETS
+from transport.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,11 @@ import pytest
 
 from analytics.messages import Command, decode_command
 from posture.loadgen import TrafficPublisher
-from posture.mqtt import publish_once
-from posture.settings import MqttSettings
 from sensor_gateway.homeassistant import discovery_messages
 from tests.integration.recording import wait_until, watching
 from tests.shipped_broker import ROOT, ShippedBroker, shipped_broker
+from transport.mqtt import publish_once
+from transport.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
 

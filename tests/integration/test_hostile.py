@@ -26,13 +26,14 @@ from paho.mqtt.properties import Properties
 
 from analytics.contract import deadletter_topic, gateway_topic, recorder_topic
 from dashboards.influx import InfluxClient
+from dashboards.settings import RecorderSettings
 from posture import servers
 from posture.loadgen import TrafficPublisher, contract_messages
-from posture.mqtt import connect, make_client
-from posture.settings import MqttSettings, RecorderSettings
 from tests.conftest import DATASETS
 from tests.hostile import hostile_messages
 from tests.shipped_broker import ROOT, ShippedBroker, shipped_broker
+from transport.mqtt import connect, make_client
+from transport.settings import MqttSettings
 
 from .recording import (
     RecorderProcess,

@@ -30,7 +30,8 @@ from analytics.monitor import Output
 from analytics.records import Event, MinuteMetrics, Placement, Trace, WearerState
 from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records
-from posture.settings import MqttSettings, RecorderSettings, Settings
+from dashboards.settings import RecorderSettings
+from posture.settings import Settings
 from sensor_gateway.gateway import Gateway, SensorAssignment
 from sensor_gateway.radio import Radio
 from sensor_gateway.runner import open_publisher, serve, wearers_of
@@ -41,6 +42,7 @@ from sensor_gateway.traces import read_trace
 from sensor_gateway.virtual import VirtualRadio, VirtualSensor
 from tests.conftest import DATASETS
 from tests.shipped_broker import ROOT, ShippedBroker, shipped_broker
+from transport.settings import MqttSettings
 
 from .recording import RecorderProcess, recorder_env, stored_points, wait_until
 

@@ -26,7 +26,7 @@ from analytics.contract import wearer_topic
 from analytics.messages import encode_nudge
 from analytics.records import Event, EventKind
 from posture.notify import DbusNotifier, TerminalNotifier, pick_notifier, show_nudges
-from posture.settings import MqttSettings
+from transport.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
 

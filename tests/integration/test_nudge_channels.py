@@ -27,9 +27,8 @@ from analytics.contract import wearer_topic
 from analytics.messages import Command, decode_nudge, encode_command
 from analytics.params import AnalyticsParams, NudgePolicy
 from analytics.records import Placement
-from posture.mqtt import publish_once
 from posture.notify import show_nudges
-from posture.settings import HomeAssistantSettings, MqttSettings, Settings
+from posture.settings import Settings
 from sensor_gateway.gateway import Gateway, SensorAssignment
 from sensor_gateway.outbox import Outbox
 from sensor_gateway.profiles import get_profile
@@ -37,10 +36,13 @@ from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.radio import Radio
 from sensor_gateway.runner import serve
 from sensor_gateway.service import SensorKey
+from sensor_gateway.settings import HomeAssistantSettings
 from sensor_gateway.timebase import TimeBase
 from sensor_gateway.virtual import VirtualRadio, VirtualSensor
 from tests.synthetic import Part, trace
 from tests.test_homeassistant import check_device_config
+from transport.mqtt import publish_once
+from transport.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
 

@@ -10,11 +10,12 @@ from analytics.records import EventKind, Placement, Posture
 from analytics.summary import summarise
 from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records, wearers
+from dashboards.settings import RecorderSettings
 from posture.pipeline import run_pipeline
-from posture.settings import MqttSettings, RecorderSettings
 from sensor_gateway.service import SensorKey
 from sensor_gateway.traces import read_trace
 from tests.conftest import DATASETS
+from transport.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
 

@@ -16,10 +16,10 @@ from analytics.contract import deadletter_topic, recorder_topic
 from dashboards.influx import InfluxClient, InfluxRejected
 from dashboards.mqttclient import LeanClient
 from dashboards.recorder import Recorder
+from dashboards.settings import InfluxSettings, RecorderSettings
 from posture import servers
 from posture.loadgen import Traffic, TrafficPublisher, contract_messages
 from posture.pipeline import RecorderThread
-from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
 from tests.fake_influx_v2 import Request, fake_influx_v2
 from tests.hostile import hostile_messages
 from tests.integration.recording import (
@@ -29,6 +29,7 @@ from tests.integration.recording import (
     wait_until,
     watching,
 )
+from transport.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
 

@@ -19,10 +19,10 @@ from analytics.records import Placement
 from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records
 from dashboards.recorder import Recorder
+from dashboards.settings import InfluxSettings, RecorderSettings
 from posture import servers
 from posture.loadgen import Traffic, TrafficPublisher, contract_messages
 from posture.pipeline import RecorderThread, stream
-from posture.settings import InfluxSettings, MqttSettings, RecorderSettings
 from sensor_gateway.outbox import Outbox
 from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.service import EdgeService, SensorKey
@@ -40,6 +40,7 @@ from tests.integration.recording import (
     watching,
 )
 from tests.shipped_broker import ROOT, shipped_broker
+from transport.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ import pytest
 
 from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records
-from posture.settings import MqttSettings
 from tests.conftest import DATASETS
+from transport.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
 

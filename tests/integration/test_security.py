@@ -16,11 +16,11 @@ from analytics.contract import deadletter_topic, recorder_topic
 from analytics.messages import BusyUpdate, DeskHeight, WearerInput
 from dashboards.influx import InfluxClient
 from dashboards.recorder import Recorder
+from dashboards.settings import InfluxSettings, RecorderSettings
 from posture import servers
 from posture.loadgen import TrafficPublisher, contract_messages
-from posture.mqtt import BrokerError, connect, make_client
 from posture.pipeline import RecorderThread
-from posture.settings import InfluxSettings, MqttSettings, RecorderSettings, load_settings
+from posture.settings import load_settings
 from sensor_gateway.outbox import Outbox
 from sensor_gateway.publisher import MqttPublisher
 from tests.certs import make_tls_files
@@ -33,6 +33,8 @@ from tests.integration.recording import (
     watching,
 )
 from tests.shipped_broker import ROOT, ShippedBroker, shipped_broker
+from transport.mqtt import BrokerError, connect, make_client
+from transport.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
 

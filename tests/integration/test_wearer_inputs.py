@@ -28,15 +28,7 @@ from analytics.messages import Command, decode_nudge, encode_command
 from analytics.params import AnalyticsParams, NudgePolicy
 from analytics.phrases import render
 from analytics.records import Event, EventKind, Placement
-from posture.mqtt import connect, make_client, publish_once
-from posture.settings import (
-    BusyTopicSettings,
-    DeskSettings,
-    GatewaySettings,
-    MqttSettings,
-    Settings,
-    WearerSettings,
-)
+from posture.settings import Settings
 from sensor_gateway import nudge_timing
 from sensor_gateway.gateway import Gateway, SensorAssignment
 from sensor_gateway.outbox import Outbox
@@ -45,10 +37,13 @@ from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.radio import Radio
 from sensor_gateway.runner import build_gateway, serve
 from sensor_gateway.service import SensorKey
+from sensor_gateway.settings import BusyTopicSettings, DeskSettings, GatewaySettings, WearerSettings
 from sensor_gateway.timebase import TimeBase
 from sensor_gateway.virtual import VirtualRadio, VirtualSensor
 from tests.integration.recording import wait_until
 from tests.synthetic import Part, trace
+from transport.mqtt import connect, make_client, publish_once
+from transport.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
 
