@@ -1,16 +1,18 @@
-"""The MQTT contract: topic names and versioned JSON payloads (DESIGN.md section 5).
+"""The MQTT contract: the topic tree and the payloads that are recorded (events, minutes, device
+and gateway health) and the wearer's retained state.
 
-Pure functions only. `decode_*` validate everything that comes from outside and raise
-`PayloadError` with the reason; nothing else escapes them. The contract is written down for
-people in docs/mqtt-contract.md; the two must change together.
+Pure functions only. `decode*` validate everything that comes from outside and raise
+`PayloadError` with the reason; nothing else escapes them. What every payload shares is in
+`wire.py`, the delivery between gateways and recorders in `delivery.py`, what goes to and comes
+from the wearer in `messages.py`; docs/mqtt-contract.md describes it all for people, and
+`contract_schema.py` generates its JSON Schema (docs/mqtt-contract.schema.json).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -27,16 +29,21 @@ from .records import (
     Value,
     WearerState,
 )
-
-SCHEMA_VERSION: Final = 1
-MAX_PAYLOAD_BYTES: Final = 64 * 1024
-MAX_NESTING: Final = 8  # arrays and objects inside each other; the deepest payload has 3
-ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-# Words that are topic levels of their own under the root, so never a wearer id.
-RESERVED_IDS: Final = frozenset({"gateway", "recorder", "deadletter"})
-GATEWAY_STATUSES: Final = ("online", "offline")
-# Unix seconds a record may carry: 1970 up to InfluxDB's last nanosecond (2262-04-11).
-TIME_MAX_S: Final = 9_223_372_035.0
+from .wire import (
+    ID_PATTERN,
+    MAX_SEQ,
+    RESERVED_IDS,
+    SCHEMA_VERSION,
+    TIME_MAX_S,
+    PayloadError,
+    check_id,
+    count,
+    field,
+    load_object,
+    number,
+    to_json,
+    wearer_of,
+)
 
 # The values an event may carry, with one type each (a time-series database keeps one type per
 # field name). Numbers named here as float may arrive as JSON integers.
@@ -73,6 +80,8 @@ VALUE_TYPES: Final[dict[str, type]] = {
     "height_cm": float,
     "position": str,  # "sitting" or "standing" height
 }
+
+
 # Values that name one of a few things (they become tags or labels downstream).
 VALUE_CHOICES: Final[dict[str, frozenset[str]]] = {
     "placement": frozenset(p.value for p in Placement),
@@ -80,6 +89,8 @@ VALUE_CHOICES: Final[dict[str, frozenset[str]]] = {
     "decision": frozenset({"sent", "withheld", "dropped"}),
     "position": frozenset({"sitting", "standing"}),
 }
+
+
 # Durations and counts: never negative.
 NON_NEGATIVE: Final = frozenset(
     {"duration_s", "sitting_s", "interruptions", "response_s", "steps", "cadence_spm"}
@@ -87,13 +98,9 @@ NON_NEGATIVE: Final = frozenset(
 )
 
 
-class PayloadError(ValueError):
-    """A payload or topic that does not follow the contract."""
-
-
-# -- topics -----------------------------------------------------------------------------------
-
 WEARER_CHANNELS: Final = ("event", "metric", "state", "nudge", "cmd", "context", "samples")
+
+
 GATEWAY_CHANNELS: Final = ("status", "device", "health", "ack")
 
 
@@ -156,18 +163,6 @@ def recorder_topic(root: str, client_id: str) -> str:
     return f"{root}/recorder/{recorder_id}/health"
 
 
-def check_id(value: str, *, what: str) -> str:
-    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
-        raise ValueError(f"{what} {value!r} must be 1-64 letters, digits, '_', '.' or '-'")
-    return value
-
-
-# -- encoding ---------------------------------------------------------------------------------
-
-
-MAX_SEQ: Final = 2**53  # sequence numbers stay exact in every JSON implementation
-
-
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where a recorded message comes from: its gateway and its place in the gateway's outbox.
@@ -194,10 +189,6 @@ class Message:
     team: str = ""
     site: str = ""
     source: Source | None = None
-
-
-def to_json(payload: Mapping[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), allow_nan=False, sort_keys=True).encode()
 
 
 def envelope(
@@ -297,17 +288,6 @@ def encode_device(h: DeviceHealth, *, seq: int | None = None) -> bytes:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class GatewayStatus:
-    """A gateway's retained status: online or offline, and the wearers whose sensors it serves."""
-
-    status: str  # one of GATEWAY_STATUSES
-    wearers: frozenset[str] = frozenset()
-
-
-MAX_WEARERS_PER_GATEWAY: Final = 2000
-
-
 def encode_gateway_health(h: GatewayHealth, *, seq: int | None = None) -> bytes:
     extra: dict[str, Any] = {} if seq is None else {"seq": Source(h.gateway_id, seq).seq}
     return to_json(
@@ -325,106 +305,6 @@ def encode_gateway_health(h: GatewayHealth, *, seq: int | None = None) -> bytes:
             "replayed": h.replayed,
         }
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Ack:
-    """A recorder's confirmation that messages of one gateway are in InfluxDB (or were
-    dead-lettered): their sequence numbers, as inclusive ranges."""
-
-    recorder: str
-    ranges: tuple[tuple[int, int], ...]
-
-    def seqs(self) -> int:
-        return sum(hi - lo + 1 for lo, hi in self.ranges)
-
-
-MAX_ACK_RANGES: Final = 2000  # per payload: about 40 KiB at worst
-
-
-def seq_ranges(seqs: Iterable[int]) -> list[tuple[int, int]]:
-    """Sorted sequence numbers as inclusive ranges: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
-    ranges: list[tuple[int, int]] = []
-    for seq in sorted(set(seqs)):
-        if ranges and seq == ranges[-1][1] + 1:
-            ranges[-1] = (ranges[-1][0], seq)
-        else:
-            ranges.append((seq, seq))
-    return ranges
-
-
-def encode_acks(recorder: str, seqs: Iterable[int]) -> list[bytes]:
-    """The `ack` payloads confirming `seqs`: one per MAX_ACK_RANGES ranges."""
-    ranges = seq_ranges(seqs)
-    return [
-        to_json(
-            {
-                "v": SCHEMA_VERSION,
-                "type": "ack",
-                "recorder": recorder,
-                "seqs": [list(r) for r in ranges[i : i + MAX_ACK_RANGES]],
-            }
-        )
-        for i in range(0, len(ranges), MAX_ACK_RANGES)
-    ]
-
-
-def decode_ack(payload: bytes) -> Ack:
-    """A recorder's `ack`; raises `PayloadError`."""
-    data = load_object(payload, expected_type="ack")
-    recorder = field(data, "recorder", str)[:64]
-    raw = field(data, "seqs", list)
-    if len(raw) > MAX_ACK_RANGES:
-        raise PayloadError(f"{len(raw)} ranges (at most {MAX_ACK_RANGES})")
-    ranges = []
-    for pair in raw:
-        if (
-            not isinstance(pair, list)
-            or len(pair) != 2
-            or not all(type(x) is int and 1 <= x <= MAX_SEQ for x in pair)
-            or pair[0] > pair[1]
-        ):
-            raise PayloadError("field 'seqs' must hold [first, last] pairs of sequence numbers")
-        ranges.append((pair[0], pair[1]))
-    return Ack(recorder=recorder, ranges=tuple(ranges))
-
-
-@dataclass(frozen=True, slots=True)
-class RecorderSession:
-    """What a gateway reads in a recorder's health: is it online, and since when does its broker
-    session hold the subscriptions (a `new` session never got what was sent before)."""
-
-    recorder: str
-    status: str  # "online" or "offline"
-    session: str  # "new" (started without its broker session) or "resumed"
-    connected_at_s: float  # unix seconds of the connection that began this session
-
-
-def decode_recorder_session(payload: bytes) -> RecorderSession:
-    """The session part of a `recorder_health` payload; raises `PayloadError`."""
-    data = load_object(payload, expected_type="recorder_health")
-    status = field(data, "status", str)
-    session = data.get("session", "resumed")
-    if status not in GATEWAY_STATUSES or session not in ("new", "resumed"):
-        raise PayloadError(f"unknown recorder status {status[:20]!r} or session {session!r}")
-    connected = number(data, "connected_at", lo=0.0, hi=TIME_MAX_S) if "connected_at" in data else 0
-    return RecorderSession(
-        recorder=field(data, "recorder", str)[:64],
-        status=status,
-        session=session,
-        connected_at_s=connected,
-    )
-
-
-def encode_status(status: str, wearers: Iterable[str] = ()) -> bytes:
-    """A gateway's retained status (`online`, or `offline` as its last will), with its wearers."""
-    if status not in GATEWAY_STATUSES:
-        raise ValueError(f"gateway status must be one of {GATEWAY_STATUSES}, got {status!r}")
-    names = sorted({check_id(w, what="wearer id") for w in wearers})
-    return to_json({"v": SCHEMA_VERSION, "type": "status", "status": status, "wearers": names})
-
-
-# -- decoding ---------------------------------------------------------------------------------
 
 
 def decode(payload: bytes) -> Message:
@@ -483,129 +363,13 @@ def decode_state(payload: bytes) -> WearerState:
     )
 
 
-def decode_status(payload: bytes) -> GatewayStatus:
-    """A gateway's status: `online` or `offline`, and its wearers (none if not announced)."""
-    data = load_object(payload, expected_type="status")
-    status = field(data, "status", str)
-    if status not in GATEWAY_STATUSES:
-        raise PayloadError(f"unknown gateway status {status[:40]!r}")
-    wearers = field(data, "wearers", list) if "wearers" in data else []
-    if len(wearers) > MAX_WEARERS_PER_GATEWAY:
-        raise PayloadError(f"{len(wearers)} wearers (at most {MAX_WEARERS_PER_GATEWAY})")
-    for wearer in wearers:
-        if not isinstance(wearer, str) or not ID_PATTERN.fullmatch(wearer):
-            raise PayloadError(f"wearer id {str(wearer)[:80]!r} is not a valid pseudonym")
-    return GatewayStatus(str(status), frozenset(wearers))
-
-
-# One decoder for every payload: JSON is UTF-8 on the wire (RFC 8259), NaN and Infinity are not
-# JSON, and building the decoder once keeps the recorder's hot path short.
-def _reject_constant(name: str) -> None:
-    raise PayloadError(f"non-finite number {name} in payload")
-
-
-_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
 _POSTURE_NAMES: Final = frozenset(p.value for p in Posture)
+
+
 _POSTURES: Final = tuple((p, p.value) for p in Posture)
+
+
 _EVENT_KINDS: Final = {k.value: k for k in EventKind}
-
-
-# A JSON string, or one bracket: what `_check_nesting` walks through.
-_JSON_TOKEN: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-def _check_nesting(text: str) -> None:
-    """Refuse nesting deeper than MAX_NESTING before the parser recurses into it.
-
-    Python's JSON decoder recurses once per level and raises `RecursionError` near 1,000 levels:
-    a few kilobytes of brackets must not decide how the caller's thread ends.
-    """
-    if text.count("[") + text.count("{") <= MAX_NESTING:
-        return  # cannot be deeper: the common case costs two counts
-    depth = 0
-    for token in _JSON_TOKEN.finditer(text):
-        bracket = token.group()
-        if bracket in "[{":
-            depth += 1
-            if depth > MAX_NESTING:
-                raise PayloadError(f"payload nested deeper than {MAX_NESTING} levels")
-        elif bracket in "]}":
-            depth -= 1
-
-
-def load_object(payload: bytes, *, expected_type: str | None = None) -> dict[str, Any]:
-    """The JSON object of a version-1 payload (of `expected_type`, if given); or PayloadError.
-
-    Total: whatever the bytes, the only exception is `PayloadError`. Size and nesting are
-    bounded before parsing.
-    """
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise PayloadError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
-    try:
-        text = payload.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise PayloadError(f"not JSON: not UTF-8 ({err.reason} at byte {err.start})") from None
-    _check_nesting(text)
-    try:
-        data = _DECODER.decode(text)
-    except PayloadError:
-        raise
-    except (json.JSONDecodeError, RecursionError, ValueError) as err:  # ValueError: huge ints
-        raise PayloadError(f"not JSON: {str(err)[:200]}") from None
-    if not isinstance(data, dict):
-        raise PayloadError(f"payload is a JSON {type(data).__name__}, not an object")
-    version = data.get("v")
-    if version != SCHEMA_VERSION or isinstance(version, bool):
-        raise PayloadError(f"unsupported schema version {version!r} (expected {SCHEMA_VERSION})")
-    if expected_type is not None and data.get("type") != expected_type:
-        raise PayloadError(
-            f"payload type {str(data.get('type'))[:40]!r}, expected {expected_type!r}"
-        )
-    return data
-
-
-def field(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
-    if key not in data:
-        raise PayloadError(f"missing field {key!r}")
-    value = data[key]
-    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise PayloadError(f"field {key!r} must be {_name(kind)}, got a boolean")
-    if not isinstance(value, kind):
-        raise PayloadError(f"field {key!r} must be {_name(kind)}, got {type(value).__name__}")
-    return value
-
-
-def _name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(k.__name__ for k in kinds)
-
-
-def number(data: Mapping[str, Any], key: str, *, lo: float = -1e12, hi: float = 1e12) -> float:
-    value = data.get(key)
-    if type(value) is float and lo <= value <= hi:  # the common case (NaN fails the comparison)
-        return value
-    raw = field(data, key, (int, float))
-    value = float(raw) if abs(raw) < 1e300 else math.inf  # float() of a huge int overflows
-    if not math.isfinite(value) or not lo <= value <= hi:
-        raise PayloadError(f"field {key!r} = {value} is out of range [{lo:g}, {hi:g}]")
-    return value
-
-
-def _count(data: Mapping[str, Any], key: str, *, hi: int = 86400) -> int:
-    value = data.get(key)
-    if type(value) is int and 0 <= value <= hi:  # the common case, checked fast
-        return value
-    value = field(data, key, int)
-    if not 0 <= value <= hi:
-        raise PayloadError(f"field {key!r} = {value} is out of range [0, {hi}]")
-    return int(value)
-
-
-def wearer_of(data: Mapping[str, Any]) -> str:
-    wearer = field(data, "wearer", str)
-    if not ID_PATTERN.fullmatch(wearer) or wearer in RESERVED_IDS:
-        raise PayloadError(f"wearer id {wearer[:80]!r} is not a valid pseudonym")
-    return str(wearer)
 
 
 def _values(raw: Any) -> dict[str, Value]:
@@ -665,7 +429,7 @@ def _minute(data: Mapping[str, Any]) -> MinuteMetrics:
     unknown = raw.keys() - _POSTURE_NAMES
     if unknown:
         raise PayloadError(f"unknown posture(s) {sorted(unknown)[:5]} in posture_s")
-    posture_s = {p: _count(raw, name, hi=60) if name in raw else 0 for p, name in _POSTURES}
+    posture_s = {p: count(raw, name, hi=60) if name in raw else 0 for p, name in _POSTURES}
     if sum(posture_s.values()) != 60:
         raise PayloadError(f"posture seconds add up to {sum(posture_s.values())}, not 60")
     bands = field(data, "band_s", list)
@@ -681,13 +445,13 @@ def _minute(data: Mapping[str, Any]) -> MinuteMetrics:
         wearer_id=wearer_of(data),
         start_s=number(data, "start", lo=0.0, hi=TIME_MAX_S),
         posture_s=posture_s,
-        slouch_s=_count(data, "slouch_s", hi=60),
+        slouch_s=count(data, "slouch_s", hi=60),
         flexion_mean_deg=optional("flexion_mean_deg"),
         flexion_max_deg=optional("flexion_max_deg"),
         band_s=(bands[0], bands[1], bands[2]),
         enmo_mg=number(data, "enmo_mg", lo=0.0, hi=1e5),
-        steps=_count(data, "steps", hi=1000) if "steps" in data else 0,
-        lateral_s=_count(data, "lateral_s", hi=60) if "lateral_s" in data else 0,
+        steps=count(data, "steps", hi=1000) if "steps" in data else 0,
+        lateral_s=count(data, "lateral_s", hi=60) if "lateral_s" in data else 0,
         nodata_s=_nodata(data),
     )
 
@@ -697,7 +461,7 @@ def _nodata(data: Mapping[str, Any]) -> dict[str, int]:
     unknown = raw.keys() - set(NODATA_REASONS)
     if unknown:
         raise PayloadError(f"unknown reason(s) {sorted(unknown)[:4]} in nodata_s")
-    out = {reason: _count(raw, reason, hi=60) for reason in raw}
+    out = {reason: count(raw, reason, hi=60) for reason in raw}
     if sum(out.values()) > 60:
         raise PayloadError(f"nodata_s adds up to {sum(out.values())} seconds, more than 60")
     return out
@@ -736,10 +500,10 @@ def _device(data: Mapping[str, Any]) -> DeviceHealth:
         connected=field(data, "connected", bool),
         battery_pct=optional_int("battery_pct", 0, 100),
         rssi_dbm=optional_int("rssi_dbm", -200, 20),
-        samples=_count(data, "samples", hi=2**53),
-        lost=_count(data, "lost", hi=2**53),
-        reconnects=_count(data, "reconnects", hi=2**31),
-        lost_by={reason: _count(lost_by, reason, hi=2**53) for reason in lost_by},
+        samples=count(data, "samples", hi=2**53),
+        lost=count(data, "lost", hi=2**53),
+        reconnects=count(data, "reconnects", hi=2**31),
+        lost_by={reason: count(lost_by, reason, hi=2**53) for reason in lost_by},
     )
 
 
@@ -751,9 +515,9 @@ def _gateway_health(data: Mapping[str, Any]) -> GatewayHealth:
         gateway_id=gateway,
         t_s=number(data, "t", lo=0.0, hi=TIME_MAX_S),
         loop_lag_ms=number(data, "loop_lag_ms", lo=0.0, hi=1e9),
-        outbox_depth=_count(data, "outbox_depth", hi=2**53),
+        outbox_depth=count(data, "outbox_depth", hi=2**53),
         outbox_oldest_s=number(data, "outbox_oldest_s", lo=0.0, hi=1e10),
-        outbox_bytes=_count(data, "outbox_bytes", hi=2**53),
-        outbox_dropped=_count(data, "outbox_dropped", hi=2**53),
-        replayed=_count(data, "replayed", hi=2**53),
+        outbox_bytes=count(data, "outbox_bytes", hi=2**53),
+        outbox_dropped=count(data, "outbox_dropped", hi=2**53),
+        replayed=count(data, "replayed", hi=2**53),
     )

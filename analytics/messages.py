@@ -16,21 +16,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from .contract import (
+from .contract import envelope
+from .desk import MAX_CM, MIN_CM
+from .params import clock_minutes
+from .phrases import PHRASES, render
+from .records import Event, EventKind
+from .wire import (
     ID_PATTERN,
     SCHEMA_VERSION,
     PayloadError,
-    envelope,
     field,
     load_object,
     number,
     to_json,
     wearer_of,
 )
-from .desk import MAX_CM, MIN_CM
-from .params import clock_minutes
-from .phrases import PHRASES, render
-from .records import Event, EventKind
 
 NUDGE_REASONS: Final = ("sitting", "standing", "slouch")
 DESK_POSITIONS: Final = ("stand", "sit")

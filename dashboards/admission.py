@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from analytics.contract import GatewayStatus, PayloadError
+from analytics.delivery import GatewayStatus
 from analytics.records import DeviceHealth, Event, GatewayHealth, MinuteMetrics
+from analytics.wire import PayloadError
 
 DAY_S = 86400.0
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from analytics.contract import check_id
+from analytics.wire import check_id
 
 from .influx import InfluxClient, InfluxRejected, InfluxUnavailable
 

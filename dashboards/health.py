@@ -6,11 +6,9 @@ retained `offline` report as the MQTT last will; also logged at INFO as one `key
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
-from typing import Any
 
-from analytics.contract import SCHEMA_VERSION
+from analytics.delivery import RecorderHealth, encode_recorder_health
 
 
 @dataclass
@@ -52,30 +50,25 @@ class Health:
         )
 
 
+def report(health: Health) -> RecorderHealth:
+    """The retained report of `health` (the contract's `recorder_health`)."""
+    return RecorderHealth(
+        recorder=health.recorder,
+        status=health.status,
+        t_s=health.t_s,
+        session=health.session,
+        connected_at_s=health.connected_at_s,
+        held=health.held,
+        lag_s=health.lag_s,
+        counters=asdict(health.stats),
+    )
+
+
 def encode_health(health: Health) -> bytes:
     """The health report's JSON payload (type `recorder_health`, schema version 1)."""
-    payload: dict[str, Any] = {
-        "v": SCHEMA_VERSION,
-        "type": "recorder_health",
-        "recorder": health.recorder,
-        "status": health.status,
-        "t": round(health.t_s, 3),
-        "held": health.held,
-        "lag_s": round(health.lag_s, 3),
-        "session": health.session,
-        "connected_at": round(health.connected_at_s, 3),
-    }
-    payload |= asdict(health.stats)
-    return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    return encode_recorder_health(report(health))
 
 
 def encode_offline(recorder: str, t_s: float) -> bytes:
     """The report a recorder leaves when it stops, and its last will (no counters)."""
-    payload = {
-        "v": SCHEMA_VERSION,
-        "type": "recorder_health",
-        "recorder": recorder,
-        "status": "offline",
-        "t": round(t_s, 3),
-    }
-    return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    return encode_recorder_health(RecorderHealth(recorder, "offline", t_s))

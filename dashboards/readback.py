@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from analytics.contract import check_id
 from analytics.records import Event, MinuteMetrics
+from analytics.wire import check_id
 
 from .influx import InfluxClient
 from .schema import EVENT, MINUTE, event_from_row, minute_from_row

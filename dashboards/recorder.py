@@ -28,12 +28,10 @@ overwrites the same point.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,18 +41,23 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from analytics.contract import (
-    MAX_PAYLOAD_BYTES,
-    PayloadError,
     Source,
     deadletter_topic,
-    decode_status,
-    encode_acks,
     gateway_topic,
     parse_gateway_topic,
     recorder_topic,
 )
+from analytics.delivery import (
+    EXCERPT_BYTES,
+    dead_letter,
+    decode_status,
+    encode_acks,
+    encode_deadletter,
+)
 from analytics.records import DeviceHealth
+from analytics.wire import MAX_PAYLOAD_BYTES, PayloadError
 from dashboards.settings import RecorderSettings
+from transport.acks import Acks
 from transport.backoff import backoff_s
 from transport.mqtt import BrokerError, connect, jitter_reconnects, make_client
 from transport.settings import MqttSettings
@@ -69,7 +72,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Received", "Recorder", "RecorderStats"]
 
-EXCERPT_BYTES = 2048  # of a payload, kept for the dead letter
 POLL_S = 0.002  # while messages flow, how long to let them gather before taking them
 
 
@@ -134,12 +136,9 @@ class Recorder:
         self._connection = 0
         self._subscribed = threading.Event()
         self._refused_subscriptions: list[str] = []
-        # PUBACKs of our dead letters (mid -> reason), from paho's thread. Not is_published():
-        # it raises for a message queued while disconnected, even once paho has delivered it.
-        self._acked: dict[int, ReasonCode] = {}
-        # (mid, original): dead letters the broker has not yet accepted; QoS 0 originals (no
-        # acknowledgement to give) as None
-        self._deadletters: deque[tuple[int, Received | None, Source | None]] = deque()
+        # dead letters the broker has not yet accepted: (original, its source); a QoS 0
+        # original (no acknowledgement to give) as None
+        self._letters: Acks[tuple[Received | None, Source | None]] = Acks()
         self._confirm: dict[str, list[int]] = {}  # gateway -> seqs settled, to confirm to it
         self.session = "new"  # "resumed" when the broker had our session at the last connect
         self.connected_at = 0.0  # wall-clock time of that connection
@@ -206,7 +205,7 @@ class Recorder:
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
-        client.on_publish = self._on_publish
+        client.on_publish = self._letters.on_publish
         client.on_disconnect = lambda c, *_args: jitter_reconnects(c)
         connect(
             client,
@@ -302,11 +301,6 @@ class Recorder:
             Received(topic, payload, size, msg.mid, msg.qos, connection, time.monotonic())
         )
 
-    def _on_publish(
-        self, _c: paho.Client, _u: object, mid: int, reason: ReasonCode, _p: object
-    ) -> None:
-        self._acked[mid] = reason
-
     # -- the recorder's loop ------------------------------------------------------------------
 
     def _loop(self, writer: ThreadPoolExecutor) -> None:
@@ -336,7 +330,7 @@ class Recorder:
             self._settle(block=True)
         deadline = time.monotonic() + 2.0  # let the broker confirm the last dead letters
         self._settle_deadletters()
-        while self._deadletters and time.monotonic() < deadline:
+        while self._letters and time.monotonic() < deadline:
             time.sleep(0.01)
             self._settle_deadletters()
         self._send_confirmations()
@@ -515,32 +509,24 @@ class Recorder:
         without bound.
         """
         assert self._client is not None
-        if not item.qos and len(self._deadletters) >= self.receive_maximum:
+        if not item.qos and len(self._letters) >= self.receive_maximum:
             self.stats.dropped += 1
             return
         self.stats.rejected += 1
         log.debug("dead-letter topic=%.120s reason=%s", item.topic, reason)
-        body = {
-            "v": 1,
-            "type": "deadletter",
-            "topic": item.topic[:512],
-            "reason": reason[:500],
-            "size": item.size,
-            "payload": item.payload[:EXCERPT_BYTES].decode("utf-8", errors="replace"),
-            "at": round(self._wall_clock(), 3),
-        }
-        info = self._client.publish(self.deadletter_topic, json.dumps(body), qos=1)
+        letter = dead_letter(
+            item.topic, reason, item.payload, size=item.size, at_s=self._wall_clock()
+        )
+        info = self._client.publish(self.deadletter_topic, encode_deadletter(letter), qos=1)
         if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
             log.error("dead letter not published (%s): left unacknowledged", info.rc)
             return
-        self._deadletters.append((info.mid, item if item.qos else None, source))
+        self._letters.add(info.mid, (item if item.qos else None, source))
 
     def _settle_deadletters(self) -> None:
         """Acknowledge the originals of dead letters the broker has accepted."""
-        letters = self._deadletters
-        while letters and letters[0][0] in self._acked:
-            mid, item, source = letters.popleft()
-            if self._acked.pop(mid).is_failure:
+        for (item, source), reason in self._letters.settled():
+            if reason.is_failure:
                 self.stats.deadletter_refused += 1
                 log.error(
                     "broker refused the dead letter topic=%s: original left unacknowledged",
@@ -551,17 +537,12 @@ class Recorder:
                 self._ack(item)
             if source is not None:  # settled: replaying it would only dead-letter it again
                 self._confirm.setdefault(source.gateway_id, []).append(source.seq)
-        if self._acked:  # forget what else was acknowledged (health, confirmations)
-            pending = {mid for mid, _item, _source in letters}
-            for mid in list(self._acked):
-                if mid not in pending:
-                    self._acked.pop(mid, None)
 
     # -- health -------------------------------------------------------------------------------
 
     def _health(self, status: str = "online") -> Health:
         batches = [self._batch] if self._writing is None else [self._writing[0], self._batch]
-        letters = [item for _mid, item, _source in self._deadletters if item is not None]
+        letters = [item for item, _source in self._letters.pending() if item is not None]
         waiting = [item for pairs in self._unannounced.values() for _deadline, item in pairs]
         held = (
             self._queue.qsize() + len(letters) + len(waiting) + sum(len(b.items) for b in batches)

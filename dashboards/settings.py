@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
-from analytics.contract import check_id
+from analytics.wire import check_id
 from transport.settings import Section, secret
 
 

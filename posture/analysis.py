@@ -8,9 +8,10 @@ import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from analytics.contract import ID_PATTERN, encode_event
+from analytics.contract import encode_event
 from analytics.records import Context, Event, Placement, Trace
 from analytics.timeline import POSTURES, Timeline
+from analytics.wire import ID_PATTERN
 
 EPOCHS_HEADER = "t_s,posture,flexion_deg,lateral_deg,slouch_deg,slouched"
 CONTEXT_COLUMNS = ("start_s", "end_s", "kind")

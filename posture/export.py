@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from analytics import outcomes
-from analytics.contract import VALUE_TYPES, check_id
+from analytics.contract import VALUE_TYPES
 from analytics.records import Event, MinuteMetrics, Posture
 from analytics.summary import summarise
 from analytics.timeline import POSTURES, Timeline
+from analytics.wire import check_id
 
 if TYPE_CHECKING:
     from dashboards.influx import InfluxClient

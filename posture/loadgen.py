@@ -8,26 +8,25 @@ QoS 1, checks every return code and every PUBACK reason code, and bounds the mes
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import paho.mqtt.client as paho
-from paho.mqtt.reasoncodes import ReasonCode
 
 from analytics.contract import (
     encode_device,
     encode_event,
     encode_minute,
-    encode_status,
     gateway_topic,
     wearer_topic,
 )
+from analytics.delivery import encode_status
 from analytics.offline import analyze
 from analytics.records import DeviceHealth, Event, MinuteMetrics, Placement
 from sensor_gateway.simulator import simulate_day
+from transport.acks import Acks
 from transport.mqtt import BrokerError, connect, make_client
 from transport.settings import MqttSettings
 
@@ -146,25 +145,17 @@ def _device_reports(
 
 
 class TrafficPublisher:
-    """A QoS 1 publisher that loses nothing silently: every return and reason code is checked.
-
-    Acknowledgements come from `on_publish` (see `sensor_gateway.publisher` for why not from
-    `MQTTMessageInfo.is_published()`); refusals are collected in `refused`, in order.
-    """
+    """A QoS 1 publisher that loses nothing silently: every return and reason code is checked
+    (`transport.acks`), the messages in flight are bounded, refusals are collected in
+    `refused`, in order."""
 
     def __init__(self, settings: MqttSettings, client_id: str, *, max_inflight: int = 1000) -> None:
         self.settings = settings
         self.max_inflight = max_inflight
         self.refused: list[tuple[int, str]] = []  # (mid, reason) of PUBACKs that refused
-        self._inflight: collections.deque[int] = collections.deque()
-        self._acked: dict[int, ReasonCode] = {}  # mid -> PUBACK reason, from paho's thread
+        self._acks: Acks[int] = Acks()
         self._client = make_client(settings, client_id)
-        self._client.on_publish = self._on_publish
-
-    def _on_publish(
-        self, _c: paho.Client, _u: object, mid: int, reason: ReasonCode, _p: object
-    ) -> None:
-        self._acked[mid] = reason
+        self._client.on_publish = self._acks.on_publish
 
     def __enter__(self) -> TrafficPublisher:
         self._client.max_queued_messages_set(0)
@@ -179,16 +170,13 @@ class TrafficPublisher:
         """Publish every message at QoS 1; returns how many. `pause` seconds between messages."""
         count = 0
         for topic, payload in messages:
-            while self._inflight and self._inflight[0] in self._acked:
-                self._take_oldest()
-            while len(self._inflight) >= self.max_inflight:
-                self._wait_oldest(600.0)
+            self._settle(at_most=self.max_inflight - 1, timeout_s=600.0)
             retain = topic.endswith("/status")  # a gateway's status is retained
             info = self._client.publish(topic, payload, qos=1, retain=retain)
             # NO_CONN: paho keeps QoS 1 messages and sends them after it reconnects
             if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
                 raise BrokerError(f"publish to {topic} failed: {paho.error_string(info.rc)}")
-            self._inflight.append(info.mid)
+            self._acks.add(info.mid, info.mid)
             count += 1
             if pause:
                 time.sleep(pause)
@@ -196,22 +184,14 @@ class TrafficPublisher:
 
     def flush(self, *, timeout_s: float = 600.0) -> None:
         """Wait until the broker acknowledged (or refused) everything published."""
-        while self._inflight:
-            self._wait_oldest(timeout_s)
+        self._settle(at_most=0, timeout_s=timeout_s)
 
-    def _wait_oldest(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while self._inflight[0] not in self._acked:
-            if time.monotonic() > deadline:
-                raise BrokerError(f"{len(self._inflight)} message(s) unacknowledged")
-            time.sleep(0.001)
-        self._take_oldest()
-
-    def _take_oldest(self) -> None:
-        mid = self._inflight.popleft()
-        reason = self._acked.pop(mid)
-        if reason.is_failure:
-            self.refused.append((mid, str(reason)))
+    def _settle(self, *, at_most: int, timeout_s: float) -> None:
+        try:
+            settled = self._acks.wait(at_most=at_most, timeout_s=timeout_s)
+        except TimeoutError as err:
+            raise BrokerError(str(err)) from None
+        self.refused += [(mid, str(reason)) for mid, reason in settled if reason.is_failure]
 
 
 def topics(messages: Sequence[tuple[str, bytes]]) -> set[str]:

@@ -24,8 +24,9 @@ import paho.mqtt.client as paho
 from rich.console import Console
 from rich.markup import escape
 
-from analytics.contract import PayloadError, wearer_topic
+from analytics.contract import wearer_topic
 from analytics.messages import Nudge, decode_nudge
+from analytics.wire import PayloadError
 from transport.mqtt import connect, make_client
 from transport.settings import MqttSettings
 

@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from analytics.contract import check_id
 from analytics.params import AnalyticsParams
+from analytics.wire import check_id
 from dashboards.settings import InfluxSettings, RecorderSettings
 from sensor_gateway.settings import GatewaySettings, HomeAssistantSettings, WearerSettings
 from transport.settings import ConfigError, MqttSettings, Section

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from analytics.contract import check_id
+from analytics.wire import check_id
 from dashboards import erasure
 from dashboards.influx import InfluxClient
 from sensor_gateway import calibrations, nudge_timing

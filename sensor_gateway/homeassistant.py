@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Final
 
-from analytics.contract import check_id, gateway_topic, wearer_topic
+from analytics.contract import gateway_topic, wearer_topic
 from analytics.records import Posture
+from analytics.wire import check_id
 
 NUDGE_REASONS: Final = ("sitting", "slouch")  # analytics.messages.Nudge.reason
 LEGACY_SENSORS: Final = ("posture", "sitting_bout", "sitting_today", "battery")

@@ -21,8 +21,7 @@ Who does what (each the only user of what it owns):
 paho reconnects by itself, after a jittered delay (`posture.mqtt.jitter_reconnects`), and sends
 again what was in flight. A message the broker refuses (an MQTT v5 PUBACK reason such as "Not
 authorized" from its ACL) stops the gateway with one line (`on_error`); it stays in the outbox.
-Acknowledgements are read from `on_publish`, not from `MQTTMessageInfo.is_published()` (which
-raises for a message queued while disconnected and calls a refused message published).
+The broker's acknowledgements are taken in order through `transport.acks.Acks`.
 """
 
 from __future__ import annotations
@@ -44,20 +43,21 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from analytics.contract import (
-    Ack,
-    PayloadError,
-    RecorderSession,
     Source,
-    decode_ack,
-    decode_recorder_session,
     encode_device,
     encode_event,
     encode_gateway_health,
     encode_minute,
     encode_state,
-    encode_status,
     gateway_topic,
     wearer_topic,
+)
+from analytics.delivery import (
+    Ack,
+    RecorderHealth,
+    decode_ack,
+    decode_recorder_health,
+    encode_status,
 )
 from analytics.messages import WearerInput, encode_nudge
 from analytics.monitor import Output
@@ -69,7 +69,9 @@ from analytics.records import (
     MinuteMetrics,
     WearerState,
 )
+from analytics.wire import PayloadError
 from sensor_gateway.settings import WearerSettings
+from transport.acks import Acks
 from transport.mqtt import BrokerError, BrokerRefused, connect, jitter_reconnects, make_client
 from transport.settings import MqttSettings
 
@@ -91,14 +93,17 @@ class Sink(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class _PubAck:
-    mid: int
-    reason: ReasonCode
+class _Sent:
+    """A message out to the broker: its place in the outbox (None: the status, sent directly)."""
+
+    seq: int | None
+    confirm: bool
+    topic: str
 
 
-# what paho's thread hands over: True/False for connected/disconnected, PUBACKs, recorders'
-# confirmations and health
-_Handed = bool | _PubAck | Ack | RecorderSession
+# what paho's thread hands over: True/False for connected/disconnected, recorders'
+# confirmations and health (PUBACKs go to `transport.acks.Acks`)
+_Handed = bool | Ack | RecorderHealth
 
 
 def _event(event: Event, team: str, site: str, gateway: str, seq: int) -> bytes:
@@ -175,8 +180,7 @@ class MqttPublisher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._connected = False
-        self._inflight: dict[int, tuple[int, bool, str]] = {}  # mid -> (seq, confirm, topic)
-        self._direct: dict[int, str] = {}  # mid -> topic of a status published directly
+        self._out: Acks[_Sent] = Acks()  # published, not yet acknowledged by the broker
         self._sessions: dict[str, float] = {}  # recorder -> connection time of its session
         self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
 
@@ -217,9 +221,9 @@ class MqttPublisher:
             info = self._client.publish(
                 self._status_topic, encode_status("offline", self.wearers), qos=1, retain=True
             )
-            self._direct[info.mid] = self._status_topic
+            self._out.add(info.mid, _Sent(None, False, self._status_topic))
         deadline = time.monotonic() + timeout_s
-        while self._connected and (self._inflight or self._direct):
+        while self._connected and self._out:
             if time.monotonic() > deadline:
                 break
             time.sleep(0.01)
@@ -252,7 +256,7 @@ class MqttPublisher:
         """Wait until the broker has acknowledged everything in the outbox (what a recorder
         still has to confirm stays there). Raises `BrokerError` on timeout or a refusal."""
         deadline = time.monotonic() + timeout_s
-        while self.outbox.due(1) or self._inflight:
+        while self.outbox.due(1) or self._out:
             if self.error is not None:
                 raise self.error
             if time.monotonic() > deadline:
@@ -376,9 +380,10 @@ class MqttPublisher:
         self._put(False)
 
     def _on_publish(
-        self, _c: paho.Client, _u: object, mid: int, reason: ReasonCode, _p: object
+        self, client: paho.Client, userdata: object, mid: int, reason: ReasonCode, props: object
     ) -> None:
-        self._put(_PubAck(mid, reason))
+        self._out.on_publish(client, userdata, mid, reason, props)
+        self._wake.set()
 
     def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
         try:
@@ -388,7 +393,7 @@ class MqttPublisher:
             elif topic in self._inputs:
                 self._heard(topic, payload, retained=bool(msg.retain))
             elif payload:  # a recorder's health (empty: its retained report was cleared)
-                self._put(decode_recorder_session(payload))
+                self._put(decode_recorder_health(payload))
         except PayloadError as err:
             log.warning("dropped a message: %s", err)
         except Exception:  # paho's network thread must survive whatever a message holds
@@ -441,7 +446,6 @@ class MqttPublisher:
         self._handle_events()
 
     def _handle_events(self) -> None:
-        published: list[int] = []
         while True:
             try:
                 handed = self._events.get_nowait()
@@ -451,41 +455,39 @@ class MqttPublisher:
                 self._connected = handed
                 if handed:
                     self._announce()
-            elif isinstance(handed, _PubAck):
-                self._puback(handed.mid, handed.reason, published)
             elif isinstance(handed, Ack):
                 self.confirmed += self.outbox.confirm(handed.ranges)
             else:
                 self._recorder(handed)
-        self.outbox.published(published)
+        self._settle()
 
     def _announce(self) -> None:
         client = self._client
         info = client.publish(
             self._status_topic, encode_status("online", self.wearers), qos=1, retain=True
         )
-        self._direct[info.mid] = self._status_topic
+        self._out.add(info.mid, _Sent(None, False, self._status_topic))
         client.subscribe([(topic, 1) for topic in self._subscriptions])
         log.info("connected gateway=%s wearers=%d", self.gateway_id, len(self.wearers))
 
-    def _puback(self, mid: int, reason: ReasonCode, published: list[int]) -> None:
-        direct = self._direct.pop(mid, None)
-        entry = self._inflight.pop(mid, None) if direct is None else None
-        if reason.is_failure:
-            topic = direct or (entry[2] if entry is not None else "a topic")
-            if entry is not None:
-                self.outbox.unsend([entry[0]])
-            self._fail(
-                BrokerError(
-                    f"the MQTT broker refused the message to {topic}: {reason} (is the topic "
-                    "in the broker's ACL for this gateway? It stays in the outbox)"
+    def _settle(self) -> None:
+        """What the broker acknowledged: forget what nobody confirms; stop at a refusal."""
+        published = []
+        for sent, reason in self._out.settled():
+            if reason.is_failure:
+                if sent.seq is not None:
+                    self.outbox.unsend([sent.seq])
+                self._fail(
+                    BrokerError(
+                        f"the MQTT broker refused the message to {sent.topic}: {reason} (is the "
+                        "topic in the broker's ACL for this gateway? It stays in the outbox)"
+                    )
                 )
-            )
-            return
-        if entry is not None and not entry[1]:
-            published.append(entry[0])
+            elif sent.seq is not None and not sent.confirm:
+                published.append(sent.seq)
+        self.outbox.published(published)
 
-    def _recorder(self, session: RecorderSession) -> None:
+    def _recorder(self, session: RecorderHealth) -> None:
         if session.status != "online":
             return
         seen = self._sessions.get(session.recorder)
@@ -502,10 +504,10 @@ class MqttPublisher:
                 self._wake.set()
 
     def _drain(self) -> None:
-        free = self.window - len(self._inflight)
+        free = self.window - len(self._out)
         if free <= 0:
             return
-        out = {seq for seq, _confirm, _topic in self._inflight.values()}
+        out = {sent.seq for sent in self._out.pending()}
         sent = []
         for entry in self.outbox.due(free + len(out)):
             if entry.seq in out:
@@ -520,7 +522,7 @@ class MqttPublisher:
             if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
                 log.warning("publish to %s: %s", entry.topic, paho.error_string(info.rc))
                 break
-            self._inflight[info.mid] = (entry.seq, entry.confirm, entry.topic)
+            self._out.add(info.mid, _Sent(entry.seq, entry.confirm, entry.topic))
             sent.append(entry.seq)
             if len(sent) >= free:
                 break

@@ -14,9 +14,9 @@ from typing import Literal, Protocol
 
 from pydantic import Field, field_validator, model_validator
 
-from analytics.contract import check_id
 from analytics.params import LANGUAGES, AnalyticsParams
 from analytics.records import Placement
+from analytics.wire import check_id
 from transport.settings import MqttSettings, Section
 
 

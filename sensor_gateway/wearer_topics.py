@@ -14,7 +14,7 @@ import collections
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 
-from analytics.contract import PayloadError, wearer_topic
+from analytics.contract import wearer_topic
 from analytics.messages import (
     BusyUpdate,
     Command,
@@ -25,6 +25,7 @@ from analytics.messages import (
     decode_context,
     desk_height_cm,
 )
+from analytics.wire import PayloadError
 from sensor_gateway.settings import DeskSettings, WearerSettings
 
 Decoder = tuple[str, Callable[[bytes], WearerInput]]  # (kind, decoder)

@@ -12,25 +12,22 @@ from hypothesis import strategies as st
 
 from analytics.contract import (
     NON_NEGATIVE,
-    RESERVED_IDS,
     VALUE_CHOICES,
     VALUE_TYPES,
-    PayloadError,
     deadletter_topic,
     decode,
     decode_state,
-    decode_status,
     encode_device,
     encode_event,
     encode_minute,
     encode_state,
-    encode_status,
     gateway_topic,
     parse_gateway_topic,
     parse_wearer_topic,
     recorder_topic,
     wearer_topic,
 )
+from analytics.delivery import decode_status, encode_status
 from analytics.offline import analyze
 from analytics.records import (
     DeviceHealth,
@@ -41,6 +38,7 @@ from analytics.records import (
     Posture,
     WearerState,
 )
+from analytics.wire import RESERVED_IDS, PayloadError
 from sensor_gateway.simulator import simulate_day
 
 

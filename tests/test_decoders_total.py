@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from analytics import contract, messages
-from analytics.contract import MAX_NESTING, PayloadError
+from analytics import contract, delivery, messages, wire
+from analytics.wire import MAX_NESTING, PayloadError
 from dashboards.translate import to_line
 from posture.loadgen import contract_messages
 
@@ -38,7 +38,10 @@ def _to_line_device(payload: bytes) -> object:
 DECODERS: dict[str, Callable[[bytes], object]] = {
     "decode": contract.decode,
     "decode_state": contract.decode_state,
-    "decode_status": contract.decode_status,
+    "decode_status": delivery.decode_status,
+    "decode_ack": delivery.decode_ack,
+    "decode_recorder_health": delivery.decode_recorder_health,
+    "decode_deadletter": delivery.decode_deadletter,
     "decode_nudge": messages.decode_nudge,
     "decode_command": messages.decode_command,
     "decode_context": messages.decode_context,
@@ -119,10 +122,10 @@ def test_a_valid_payload_with_any_field_replaced_decodes_or_raises_payload_error
 def test_deep_nesting_is_refused_before_parsing(depth: int) -> None:
     payload = b'{"v":1,"type":"event","x":' + b"[" * depth + b"]" * depth + b"}"
     with pytest.raises(PayloadError, match=f"nested deeper than {MAX_NESTING}"):
-        contract.load_object(payload)
+        wire.load_object(payload)
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
     text = '[[[[[[[[[[[[{{{{{{{{{{{\\"]]]'
-    data = contract.load_object(json.dumps({"v": 1, "type": "x", "s": text}).encode())
+    data = wire.load_object(json.dumps({"v": 1, "type": "x", "s": text}).encode())
     assert data["s"] == text

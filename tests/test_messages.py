@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.contract import PayloadError
 from analytics.messages import (
     Command,
     busy_state,
@@ -21,6 +20,7 @@ from analytics.messages import (
     encode_nudge,
 )
 from analytics.records import Event, EventKind
+from analytics.wire import PayloadError
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from analytics.contract import PayloadError
+from analytics.wire import PayloadError
 from dashboards.admission import TimeWindow
 from dashboards.translate import to_line, translate
 from posture.loadgen import Traffic, contract_messages

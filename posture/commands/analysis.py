@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from analytics.contract import check_id
 from analytics.records import Placement
+from analytics.wire import check_id
 from posture.app import ConfigOption, VerboseOption, app, console, err_console, fail, settings
 
 TRACE_HELP = (

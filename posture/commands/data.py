@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.markup import escape
 
-from analytics.contract import check_id
 from analytics.records import Placement
+from analytics.wire import check_id
 from posture.app import ConfigOption, VerboseOption, app, console, err_console, fail, settings
 from posture.commands.analysis import TRACE_HELP
 

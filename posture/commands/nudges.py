@@ -48,9 +48,9 @@ def effect(  # noqa: PLR0917 (typer passes options by name)
     Needs `\\[analytics.nudges] withhold_probability` above 0 while the data were recorded: the
     withheld moments are the comparison.
     """
-    from analytics.contract import check_id
     from analytics.effect import describe
     from analytics.effect import effect as measure
+    from analytics.wire import check_id
     from dashboards.influx import InfluxClient, InfluxError
     from dashboards.readback import decisions
     from posture.zones import ZoneError, local_zone, zone

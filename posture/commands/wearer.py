@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from analytics.contract import check_id
 from analytics.messages import Command
+from analytics.wire import check_id
 from posture.app import ConfigOption, VerboseOption, app, console, fail, settings
 
 

@@ -14,12 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.contract import (
-    encode_device,
-    encode_gateway_health,
-    encode_status,
-    gateway_topic,
-)
+from analytics.contract import encode_device, encode_gateway_health, gateway_topic
+from analytics.delivery import encode_status
 from analytics.monitor import Output
 from analytics.offline import analyze
 from analytics.params import AnalyticsParams, BoutRules, NudgePolicy
