@@ -1,6 +1,9 @@
-"""Regenerate the expected engine outputs on the real recordings (tests/test_recordings.py).
+"""Regenerate what the repository commits as generated: the expected engine outputs on the real
+recordings (tests/test_recordings.py) and the MQTT contract's JSON Schema
+(docs/mqtt-contract.schema.json, from analytics/contract_schema.py).
 
-Run after a reviewed change to the engine, then look at the diff before committing it:
+Run after a reviewed change to the engine or the contract, then look at the diff before
+committing it:
 
     .venv/bin/python tests/expected/regenerate.py [DATASET ...]
 """
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from analytics.arrays import runs
+from analytics.contract_schema import contract_schema
 from analytics.offline import analyze
 from analytics.timeline import POSTURES
 from posture.datasets import THIGH_SET, TRUNK_SETS, Recording, recordings
@@ -47,11 +51,21 @@ def _median(values: np.ndarray) -> float | None:
     return round(float(np.median(known)), 2) if known.size else None
 
 
+SCHEMA = HERE.parents[1] / "docs" / "mqtt-contract.schema.json"
+
+
+def schema_text() -> str:
+    """The contract's JSON Schema as the repository commits it."""
+    return json.dumps(contract_schema(), indent=2, sort_keys=True) + "\n"
+
+
 def path_of(dataset: str) -> Path:
     return HERE / f"{dataset}.json"
 
 
 def main(names: list[str]) -> None:
+    SCHEMA.write_text(schema_text())
+    print(f"wrote {SCHEMA}")
     for dataset in names or [*TRUNK_SETS, THIGH_SET]:
         data = {rec.name: expected(rec) for rec in recordings(dataset)}
         path_of(dataset).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
