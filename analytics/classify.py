@@ -1,10 +1,10 @@
 """Per-second posture from aligned trunk and thigh epochs.
 
     aligned epochs -> Segmenter (pieces: gait, movements, still stretches, gaps)
-                   -> PostureDecoder (thigh angle, or the trunk-only model; references learned)
+                   -> PostureDecider (thigh angle, or the trunk-only model; references learned)
                    -> Timeline
 
-See analytics/segments.py, analytics/decoder.py and analytics/hmm.py for the rules.
+See analytics/segments.py, analytics/decider.py and analytics/hmm.py for the rules.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .decoder import Decided, PostureDecoder
+from .decider import Decided, PostureDecider
 from .desk import DeskTrack
 from .epochs import EpochBlock
 from .orientation import Calibration, UprightReference
@@ -34,26 +34,26 @@ class Classifier:
         calibrations: Mapping[Placement, Calibration] | None = None,
     ) -> None:
         self._segmenter = Segmenter(placements, params.thresholds, params.trunk)
-        self._decoder = PostureDecoder(placements, params, calibrations=calibrations)
+        self._decider = PostureDecider(placements, params, calibrations=calibrations)
 
     @property
     def references(self) -> dict[Placement, UprightReference]:
-        return self._decoder.references
+        return self._decider.references
 
     def use_desk(self, desk: DeskTrack) -> None:
         """Weigh this desk's heights as evidence for sitting or standing (trunk only)."""
-        self._decoder.desk = desk
+        self._decider.desk = desk
 
     def calibrate(self, start_s: float) -> None:
         """Manual calibration: the wearer sits (or stands) tall from `start_s` on."""
-        self._decoder.calibrate(start_s)
+        self._decider.calibrate(start_s)
 
     def push(
         self, aligned: dict[Placement, EpochBlock], *, final: bool = False
     ) -> tuple[Timeline, list[Calibration]]:
         """Classify aligned seconds; return the seconds now decided and new calibrations."""
         seg = self._segmenter.push(aligned, final=final)
-        decided, calibrations = self._decoder.push(seg, final=final)
+        decided, calibrations = self._decider.push(seg, final=final)
         return (_timeline(decided) if decided is not None else Timeline.empty()), calibrations
 
 

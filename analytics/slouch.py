@@ -1,6 +1,6 @@
 """Slouch episodes: the trunk off its upright past the threshold while sitting, held for a time.
 
-The per-second slouch deviation (`slouch_deg`, analytics/decoder.py) is the trunk's angle from
+The per-second slouch deviation (`slouch_deg`, analytics/decider.py) is the trunk's angle from
 the calibrated upright in any direction: forward flexion and sideways bending, and leaning back
 only while the trunk is not resting still against a backrest. An excursion starts at a sitting
 second with a deviation above `threshold_deg` and lasts while the wearer sits with a deviation

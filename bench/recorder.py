@@ -31,8 +31,8 @@ from pathlib import Path
 import paho.mqtt.client as paho
 
 from dashboards.influx import InfluxClient
-from dashboards.mqttclient import LeanClient
 from dashboards.recorder import Recorder
+from dashboards.recorder.mqttclient import LeanClient
 from dashboards.settings import InfluxSettings, RecorderSettings
 from posture import servers
 from posture.loadgen import Traffic, TrafficPublisher, contract_messages
@@ -139,7 +139,7 @@ def main() -> None:
     parser.add_argument(
         "--stock-paho",
         action="store_true",
-        help="also measure the recorder on paho's own client (without dashboards.mqttclient)",
+        help="also measure the recorder on stock paho (without dashboards.recorder.mqttclient)",
     )
     args = parser.parse_args()
 

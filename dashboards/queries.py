@@ -5,7 +5,7 @@ Conventions that the tests rely on:
 - Names from the schema (measurements, fields, tags) are always double-quoted; aliases of
   computed columns are bare lowercase words. `schema_names()` lists the quoted names of a query.
 - Grafana fills in `$timeFilter`, `$__interval` and the dashboard variables `$team`, `$site`,
-  `$wearer`, `$gateway` and `$tz` (see `dashboards.grafana.interpolate`).
+  `$wearer`, `$gateway` and `$tz` (see `dashboards.boards.panels.interpolate`).
 - **Privacy.** A team aggregate is computed per wearer first, then across wearers together with
   the number of wearers it covers, and the outer query keeps only groups of at least
   `min_group` wearers (`gated`). Smaller groups are not hidden by the panel: InfluxDB never

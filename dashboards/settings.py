@@ -57,7 +57,7 @@ class RecorderSettings(Section):
     username: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None
-    # the faster paho client (dashboards/mqttclient.py: private paho names, checked at start)
+    # the faster paho client (dashboards/recorder/mqttclient.py: private paho names, checked)
     lean_client: bool = False
 
     @field_validator("share_group")

@@ -30,22 +30,32 @@ from rich.table import Table
 
 from analytics.records import Event, Placement, Trace
 from analytics.summary import DaySummary, summarise
-from dashboards.influx import InfluxClient
-from dashboards.readback import wearer_records
-from dashboards.report import NoData, from_influx, write
-from dashboards.settings import InfluxSettings
-from dashboards.words import duration
-from sensor_gateway.gateway import Gateway, SensorAssignment
-from sensor_gateway.profiles import Nudge, get_profile
-from sensor_gateway.publisher import MqttPublisher
-from sensor_gateway.radio import Radio
-from sensor_gateway.runner import open_publisher, serve
-from sensor_gateway.service import SensorKey
-from sensor_gateway.settings import HomeAssistantSettings
-from sensor_gateway.simulator import simulate_day
-from sensor_gateway.timebase import PacedTimeBase
-from sensor_gateway.traces import read_trace
-from sensor_gateway.virtual import VirtualRadio, VirtualSensor
+from dashboards import (
+    InfluxClient,
+    InfluxSettings,
+    NoData,
+    duration,
+    from_influx,
+    wearer_records,
+    write_report,
+)
+from sensor_gateway import (
+    Gateway,
+    HomeAssistantSettings,
+    MqttPublisher,
+    Nudge,
+    PacedTimeBase,
+    Radio,
+    SensorAssignment,
+    SensorKey,
+    VirtualRadio,
+    VirtualSensor,
+    get_profile,
+    open_publisher,
+    read_trace,
+    serve,
+    simulate_day,
+)
 from transport.settings import MqttSettings
 
 from . import servers
@@ -466,6 +476,6 @@ def report_wearers(
             console.print(f"[yellow]no report for {wearer}: {escape(str(err))}")
             continue
         path = out_dir / f"{wearer}-{day.isoformat()}.html"
-        write(report, path)
+        write_report(report, path)
         written.append(path)
     return written, by_wearer, summaries

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from analytics.contract import recorder_topic
-from dashboards.health import RecorderStats
+from dashboards.recorder.health import RecorderStats
 from dashboards.settings import InfluxSettings, RecorderSettings
 from transport.mqtt import BrokerError, connect, make_client
 from transport.settings import MqttSettings

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from analytics import contract, delivery, messages, wire
 from analytics.wire import MAX_NESTING, PayloadError
-from dashboards.translate import to_line
+from dashboards.recorder.translate import to_line
 from posture.loadgen import contract_messages
 
 ROOT = "posture/v1"

@@ -14,7 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
-from dashboards.grafana import DATASOURCE, PROVISIONED_DATASOURCE, load_dashboards, panel_queries
+from dashboards.boards.panels import (
+    DATASOURCE,
+    PROVISIONED_DATASOURCE,
+    load_dashboards,
+    panel_queries,
+)
 from posture.cli import app
 
 REPO = Path(__file__).resolve().parents[1]

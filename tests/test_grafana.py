@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dashboards import boards
-from dashboards.grafana import (
+from dashboards.boards.panels import (
     ALL,
     DASHBOARDS_DIR,
     DATASOURCE,

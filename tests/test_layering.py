@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,3 +71,24 @@ def test_dependencies_run_one_way(package: str) -> None:
         for module in (REPO / package).rglob("*.py")
     }
     assert not {k: v for k, v in wrong.items() if v}, wrong
+
+
+@pytest.mark.parametrize("package", ["sensor_gateway", "dashboards"])
+def test_every_name_at_a_front_door_is_there(package: str) -> None:
+    module = importlib.import_module(package)
+    assert sorted(module.__all__) == sorted(module._EXPORTS)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
+
+
+def test_a_front_door_loads_nothing_before_it_is_asked() -> None:
+    """Reading a trace does not load the radio, MQTT or InfluxDB libraries."""
+    probe = (
+        "import sys, sensor_gateway, dashboards, sensor_gateway.traces; "
+        "heavy = ('bleak', 'paho', 'bumble', 'influxdb_client'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert done.stdout.strip() == "[]"

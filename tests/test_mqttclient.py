@@ -15,7 +15,7 @@ from paho.mqtt.exception import MalformedPacket
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from dashboards.mqttclient import LeanClient, paho_problems, parse_publish
+from dashboards.recorder.mqttclient import LeanClient, paho_problems, parse_publish
 
 
 def publish_packet(

@@ -34,7 +34,12 @@ ROLES: dict[str, list[str]] = {
         "sensor_gateway.scanning",
         "sensor_gateway.recording",
     ],
-    "recorder": ["posture.cli", "dashboards.recorder", "dashboards.influx", "dashboards.health"],
+    "recorder": [
+        "posture.cli",
+        "dashboards.recorder",
+        "dashboards.influx",
+        "dashboards.recorder.health",
+    ],
     "report": ["posture.cli", "dashboards.report", "dashboards.readback", "dashboards.influx"],
     "notify": ["posture.cli", "posture.notify"],
 }

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from analytics.wire import PayloadError
-from dashboards.admission import TimeWindow
-from dashboards.translate import to_line, translate
+from dashboards.recorder.admission import TimeWindow
+from dashboards.recorder.translate import to_line, translate
 from posture.loadgen import Traffic, contract_messages
 from tests.hostile import RECORDER_ONLY, hostile_messages
 

@@ -19,7 +19,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from dashboards.grafana import DASHBOARDS_DIR, EXPORT_DIR, Json, dump, for_import
+from dashboards.boards.panels import DASHBOARDS_DIR, EXPORT_DIR, Json, dump, for_import
 from dashboards.queries import MIN_GROUP_SIZE
 
 from .fleet import fleet_health

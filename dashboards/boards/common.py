@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analytics.records import Posture
-from dashboards.grafana import Json, Panel, custom_variable, link, query_variable
+from dashboards.boards.panels import Json, Panel, custom_variable, link, query_variable
 
 TIME_ZONES = (
     "UTC",

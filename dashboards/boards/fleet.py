@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from analytics.records import LOSS_REASONS
-from dashboards.grafana import Json, Panel, dashboard, query_variable, target
+from dashboards.boards.panels import Json, Panel, dashboard, query_variable, target
 from dashboards.queries import GATEWAY, select
 
 from .common import BARS, LINKS, by_name, thresholds

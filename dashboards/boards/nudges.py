@@ -4,7 +4,7 @@ ones, which is their effect."""
 
 from __future__ import annotations
 
-from dashboards.grafana import Json, Panel, dashboard, target
+from dashboards.boards.panels import Json, Panel, dashboard, target
 from dashboards.queries import MIN_GROUP_SIZE, Gate, gated, kind, per_wearer, wilson
 
 from .common import BARS, LINKS, by_name, gate_note, team_vars

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboards.grafana import Json, Panel, dashboard, target
+from dashboards.boards.panels import Json, Panel, dashboard, target
 from dashboards.queries import MIN_GROUP_SIZE, Gate, gated, hour_of_day, kind, per_wearer
 
 from .common import BARS, LINKS, TRUNK_BANDS, gate_note, team_vars

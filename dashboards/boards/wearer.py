@@ -6,7 +6,7 @@ Provisioned into its own folder so that access can be limited to occupational-he
 from __future__ import annotations
 
 from analytics.records import Posture
-from dashboards.grafana import Json, Panel, dashboard, target
+from dashboards.boards.panels import Json, Panel, dashboard, target
 from dashboards.queries import WEARER, kind, merge, select
 
 from .common import (

@@ -25,7 +25,7 @@ from analytics.records import (
     MinuteMetrics,
     Posture,
 )
-from dashboards.grafana import Selection
+from dashboards.boards.panels import Selection
 from dashboards.queries import MIN_GROUP_SIZE
 
 from .fleet_data import TZ, Fleet, Wearer

@@ -2,7 +2,7 @@
 recorder wrote from replayed real recordings, returns what the analytics computed.
 
 The queries are taken from the committed dashboard files and interpolated the way Grafana does
-(`dashboards.grafana.interpolate`); the expected rows come from `panel_oracles`.
+(`dashboards.boards.panels.interpolate`); the expected rows come from `panel_oracles`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from analytics.summary import summarise
 from dashboards import boards
-from dashboards.grafana import (
+from dashboards.boards.panels import (
     ALL,
     Json,
     PanelQuery,

@@ -14,8 +14,8 @@ from paho.mqtt.client import topic_matches_sub
 
 from analytics.contract import deadletter_topic, recorder_topic
 from dashboards.influx import InfluxClient, InfluxRejected
-from dashboards.mqttclient import LeanClient
 from dashboards.recorder import Recorder
+from dashboards.recorder.mqttclient import LeanClient
 from dashboards.settings import InfluxSettings, RecorderSettings
 from posture import servers
 from posture.loadgen import Traffic, TrafficPublisher, contract_messages

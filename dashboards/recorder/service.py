@@ -56,6 +56,7 @@ from analytics.delivery import (
 )
 from analytics.records import DeviceHealth
 from analytics.wire import MAX_PAYLOAD_BYTES, PayloadError
+from dashboards.influx import InfluxClient, InfluxRejected, InfluxUnavailable, write_isolating
 from dashboards.settings import RecorderSettings
 from transport.acks import Acks
 from transport.backoff import backoff_s
@@ -64,7 +65,6 @@ from transport.settings import MqttSettings
 
 from .admission import DAY_S, Gateways, TimeWindow, Unannounced
 from .health import Health, RecorderStats, encode_health, encode_offline
-from .influx import InfluxClient, InfluxRejected, InfluxUnavailable, write_isolating
 from .mqttclient import LeanClient, ack_many, paho_problems
 from .translate import Record, to_line, translate
 

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from analytics.contract import Source, decode, parse_gateway_topic, parse_wearer_topic
 from analytics.records import DeviceHealth, Event, GatewayHealth, MinuteMetrics
 from analytics.wire import MAX_PAYLOAD_BYTES, PayloadError
-
-from .lineprotocol import device_line, event_line, gateway_line, minute_line
+from dashboards.lineprotocol import device_line, event_line, gateway_line, minute_line
 
 Record = Event | MinuteMetrics | DeviceHealth | GatewayHealth
 

@@ -1,4 +1,4 @@
-"""The posture decider: segmented seconds in, each second's posture out (analytics/decoder.py).
+"""The posture decider: segmented seconds in, each second's posture out (analytics/decider.py).
 
 Inputs are small seeded synthetic traces (tests/synthetic.py) cut into pieces by the segmenter;
 the body frame is x forward, y left, z up, so a trunk or thigh worn as rendered has its upright
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from analytics.align import Aligner
-from analytics.decoder import Decided, PostureDecoder
+from analytics.decider import Decided, PostureDecider
 from analytics.epochs import Epocher
 from analytics.orientation import Calibration
 from analytics.params import AnalyticsParams, Mounting, Thresholds, TrunkRules
@@ -63,10 +63,10 @@ def decided(
     cuts: tuple[int, ...] = (),
 ) -> Decided:
     """Every second decided, pushing `seg` in pieces cut at the seconds `cuts`, then the end."""
-    decoder = PostureDecoder(tuple(seg.blocks), params, calibrations=calibrations)
+    decider = PostureDecider(tuple(seg.blocks), params, calibrations=calibrations)
     edges = sorted({0, len(seg), *cuts})
-    out = [decoder.push(seg.take(slice(a, b)))[0] for a, b in pairwise(edges)]
-    out.append(decoder.push(None, final=True)[0])
+    out = [decider.push(seg.take(slice(a, b)))[0] for a, b in pairwise(edges)]
+    out.append(decider.push(None, final=True)[0])
     parts = [d for d in out if d is not None]
     return Decided(
         seg=Segmented.concat([d.seg for d in parts]),
@@ -185,7 +185,7 @@ def test_a_declared_thigh_mount_decides_from_the_first_second(mount: str) -> Non
     """Upside down along the thigh reads the same: the thigh's axis decides, not its sign."""
     params = replace(PARAMS, mounting=Mounting(thigh=mount))
     seg = segmented({THIGH: THIGH_DAY}, params)
-    first, _ = PostureDecoder((THIGH,), params).push(seg)  # not the end: nothing is held back
+    first, _ = PostureDecider((THIGH,), params).push(seg)  # not the end: nothing is held back
     assert first is not None
     assert len(first.posture) == len(seg)
     said = names(first)
@@ -195,8 +195,8 @@ def test_a_declared_thigh_mount_decides_from_the_first_second(mount: str) -> Non
 
 def test_an_undeclared_thigh_sensor_without_a_walk_has_no_reference_to_decide_by() -> None:
     seg = segmented({THIGH: THIGH_DAY})
-    decoder = PostureDecoder((THIGH,), PARAMS)
-    assert decoder.push(seg)[0] is None  # held: no reference yet
+    decider = PostureDecider((THIGH,), PARAMS)
+    assert decider.push(seg)[0] is None  # held: no reference yet
     said = names(decided(seg))
     assert set(said.tolist()) == {"unknown"}
 
@@ -214,10 +214,10 @@ def test_seconds_without_data_are_unknown() -> None:
 def test_without_a_trusted_reference_a_second_waits_at_most_cold_hold_s(cold_hold_s: float) -> None:
     params = replace(PARAMS, trunk=TrunkRules(cold_hold_s=cold_hold_s))
     seg = segmented({TRUNK: [Part("sit", 200, lean_deg=20)]}, params)
-    decoder = PostureDecoder((TRUNK,), params)
+    decider = PostureDecider((TRUNK,), params)
     n = int(cold_hold_s)
-    assert decoder.push(seg.take(slice(0, n)))[0] is None  # second 0 may still change
-    d, _ = decoder.push(seg.take(slice(n, n + 1)))  # the data reach second 0 + cold_hold_s
+    assert decider.push(seg.take(slice(0, n)))[0] is None  # second 0 may still change
+    d, _ = decider.push(seg.take(slice(n, n + 1)))  # the data reach second 0 + cold_hold_s
     assert d is not None
     assert d.seg.t_s[0] == 0.0
 
@@ -226,17 +226,17 @@ def test_without_a_trusted_reference_a_second_waits_at_most_cold_hold_s(cold_hol
 def test_with_a_trusted_reference_an_undecided_second_waits_at_most_hold_s(hold_s: float) -> None:
     params = replace(PARAMS, trunk=TrunkRules(hold_s=hold_s))
     seg = segmented({TRUNK: [Part("stand", 200, lean_deg=3)]}, params)
-    decoder = PostureDecoder((TRUNK,), params, calibrations=UPRIGHT)
+    decider = PostureDecider((TRUNK,), params, calibrations=UPRIGHT)
     n = int(hold_s)
-    assert decoder.push(seg.take(slice(0, n)))[0] is None  # sitting or standing: not settled
-    d, _ = decoder.push(seg.take(slice(n, n + 1)))
+    assert decider.push(seg.take(slice(0, n)))[0] is None  # sitting or standing: not settled
+    d, _ = decider.push(seg.take(slice(n, n + 1)))
     assert d is not None
     assert d.seg.t_s[0] == 0.0
 
 
 def test_with_a_trusted_reference_a_walk_is_released_as_soon_as_nothing_can_change_it() -> None:
     seg = segmented({TRUNK: [Part("walk", 60), Part("stand", 60, lean_deg=3)]})
-    d, _ = PostureDecoder((TRUNK,), PARAMS, calibrations=UPRIGHT).push(seg)  # 120 s < hold_s
+    d, _ = PostureDecider((TRUNK,), PARAMS, calibrations=UPRIGHT).push(seg)  # 120 s < hold_s
     assert d is not None
     assert (names(d)[:55] == "walking").all()
 

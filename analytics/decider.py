@@ -79,7 +79,7 @@ class _Piece:
     lean: F64 | None = None  # a movement's trunk gravity, second by second
 
 
-class PostureDecoder:
+class PostureDecider:
     """Holds segmented seconds and releases them with their posture (see the module docstring)."""
 
     def __init__(

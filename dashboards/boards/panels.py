@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-GRAFANA_DIR: Final = Path(__file__).resolve().parent / "grafana"
+GRAFANA_DIR: Final = Path(__file__).resolve().parents[1] / "grafana"  # dashboards/grafana
 DASHBOARDS_DIR: Final = GRAFANA_DIR / "dashboards"
 EXPORT_DIR: Final = GRAFANA_DIR / "export"  # the same dashboards, for Grafana's import
 PROVISIONING_DIR: Final = GRAFANA_DIR / "provisioning"
