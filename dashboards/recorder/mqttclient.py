@@ -11,9 +11,10 @@ Everything else (connection, keepalive, reconnects, publishing) is paho's own co
 private names of paho 2.x (`_handle_publish`, `_in_packet`, `_handle_on_message`, `_manual_ack`,
 `_packet_queue`, `_send_puback`), so it is used only when asked for (`[recorder] lean_client`);
 stock paho is the default. `paho_problems` checks those names and their signatures against the
-installed paho, and the recorder refuses the lean client if it finds any; tests/test_mqttclient.py
-checks them too, the parser against paho's own decoder, and the acknowledgements against a real
-broker, so a paho release that changes them fails the suite instead of the recorder.
+installed paho, and the recorder refuses the lean client if it finds any;
+tests/dashboards/test_mqttclient.py checks them too, the parser against paho's own decoder, and
+the acknowledgements against a real broker, so a paho release that changes them fails the suite
+instead of the recorder.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Per-minute metrics: what each number counts (tests/test_minutes.py: seconds without data)."""
+"""Per-minute metrics: what each number counts (seconds without data: test_minutes_nodata.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Regenerate what the repository commits as generated: the expected engine outputs on the real
-recordings (tests/test_recordings.py) and the MQTT contract's JSON Schema
+recordings (tests/analytics/test_recordings.py) and the MQTT contract's JSON Schema
 (docs/mqtt-contract.schema.json, from analytics/contract_schema.py).
 
 Run after a reviewed change to the engine or the contract, then look at the diff before

@@ -39,8 +39,8 @@ from sensor_gateway.service import SensorKey
 from sensor_gateway.settings import HomeAssistantSettings
 from sensor_gateway.timebase import TimeBase
 from sensor_gateway.virtual import VirtualRadio, VirtualSensor
+from tests.sensor_gateway.test_homeassistant import check_device_config
 from tests.synthetic import Part, trace
-from tests.test_homeassistant import check_device_config
 from transport.mqtt import publish_once
 from transport.settings import MqttSettings
 

@@ -22,7 +22,7 @@ from dashboards.boards.panels import (
 )
 from posture.cli import app
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 PROVISIONING = REPO / "dashboards" / "grafana" / "provisioning"

@@ -25,7 +25,7 @@ def test_defaults_need_no_file() -> None:
 
 
 def test_the_example_file_is_valid() -> None:
-    settings = load_settings(Path(__file__).resolve().parents[1] / "posture.example.toml")
+    settings = load_settings(Path(__file__).resolve().parents[2] / "posture.example.toml")
     assert settings.gateway.sensors
 
 

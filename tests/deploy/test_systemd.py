@@ -12,7 +12,7 @@ import pytest
 
 from posture.cli import app
 
-UNITS = Path(__file__).resolve().parents[1] / "deploy" / "systemd"
+UNITS = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
 COMMANDS = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
 
 

@@ -21,7 +21,7 @@ from posture import servers
 from transport.mqtt import BrokerError, connect, make_client
 from transport.settings import MqttSettings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "deploy" / "bootstrap"
 
 

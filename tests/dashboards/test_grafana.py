@@ -30,8 +30,7 @@ from dashboards.boards.panels import (
     target,
 )
 from dashboards.queries import GATE_MARK, MIN_GROUP_SIZE, hour_of_day, schema_names
-
-from .schemas import export_errors, grafana_errors, schema_default
+from tests.schemas import export_errors, grafana_errors, schema_default
 
 FILES = load_dashboards()
 EXPORTS = load_dashboards(EXPORT_DIR)
