@@ -1,4 +1,4 @@
-"""Each sensor's upright reference, and the trunk's forward direction (DESIGN.md section 4).
+"""Each sensor's upright reference, and the trunk's forward direction (docs/architecture.md 6).
 
 Nothing assumes which sensor axis points up. While walking, the trunk and the thigh are upright,
 so the median gravity direction over recent walking seconds is the sensor's "up" however it was

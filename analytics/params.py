@@ -1,4 +1,4 @@
-"""Parameters of the analytics, with the defaults and sources of DESIGN.md section 4.
+"""Parameters of the analytics, with the defaults and sources of docs/architecture.md section 6.
 
 Plain frozen dataclasses: the settings object nests them, so configuration never flows upward
 into the core. Each checks its own values in `__post_init__`.

@@ -38,7 +38,7 @@ class Placement(StrEnum):
 
 
 class EventKind(StrEnum):
-    """The kinds of event the analytics emit (DESIGN.md section 4)."""
+    """The kinds of event the analytics emit (docs/architecture.md section 6)."""
 
     POSTURE_BOUT = "posture_bout"  # a closed bout of one posture
     SITTING_BOUT = "sitting_bout"  # a closed sitting bout, with its breaks summarised

@@ -1,4 +1,4 @@
-"""Posture from a thigh sensor: the thigh decides sitting (DESIGN.md section 4).
+"""Posture from a thigh sensor: the thigh decides sitting (docs/architecture.md section 6).
 
 The thigh is sitting (or lying) when its axis is more than `thigh_sitting_deg` from upright. The
 angle is taken between axes, not vectors: a sensor put back upside down (a phone turned in the

@@ -48,7 +48,7 @@ def g(*rows: tuple[float, float, float]) -> np.ndarray:
 
 
 VECTORS = [
-    # DESIGN.md section 3 and the micro:bit DAL MicroBitAccelerometerService.cpp: x, y, z as
+    # docs/architecture.md (5) and the micro:bit DAL MicroBitAccelerometerService.cpp: x, y, z as
     # int16 milli-g from MicroBitAccelerometer::getX/Y/Z.
     ("microbit", "0c00d8ff00fc", g((0.012, -0.040, -1.024))),
     # Nordic Thingy:52 firmware m_motion.c: RAW_Q_FORMAT_ACC_INTEGER_BITS 6 (Q6.10 g),
