@@ -7,8 +7,9 @@ nothing is imported before it is asked for.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from transport.lazy import front_door
 
 _EXPORTS = {
     "Recorder": ("recorder", "Recorder"),
@@ -47,9 +48,4 @@ if TYPE_CHECKING:
     from .words import duration
 
 
-def __getattr__(name: str) -> Any:
-    found = _EXPORTS.get(name)
-    if found is None:
-        raise AttributeError(f"module 'dashboards' has no attribute {name!r}")
-    module, attribute = found
-    return getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+__getattr__ = front_door(__name__, _EXPORTS)

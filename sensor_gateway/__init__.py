@@ -7,39 +7,40 @@ bleak or paho).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from transport.lazy import front_door
 
 _EXPORTS = {
-    "Gateway": "gateway",
-    "SensorAssignment": "gateway",
-    "SensorStream": "stream",
-    "EdgeService": "service",
-    "SensorKey": "service",
-    "Analysis": "analysis",
-    "MqttPublisher": "publisher",
-    "Outbox": "outbox",
-    "Radio": "radio",
-    "TimeBase": "timebase",
-    "PacedTimeBase": "timebase",
-    "open_publisher": "runner",
-    "open_radio": "runner",
-    "build_gateway": "runner",
-    "serve": "runner",
-    "wearers_of": "runner",
-    "read_trace": "traces",
-    "write_trace": "traces",
-    "TraceError": "traces",
-    "simulate_day": "simulator",
-    "get_profile": "profiles",
-    "Nudge": "profiles",
-    "Profile": "profiles",
-    "VirtualRadio": "virtual",
-    "VirtualSensor": "virtual",
-    "GatewayConfig": "settings",
-    "GatewaySettings": "settings",
-    "HomeAssistantSettings": "settings",
-    "WearerSettings": "settings",
+    "Gateway": ("gateway", "Gateway"),
+    "SensorAssignment": ("gateway", "SensorAssignment"),
+    "SensorStream": ("stream", "SensorStream"),
+    "EdgeService": ("service", "EdgeService"),
+    "SensorKey": ("service", "SensorKey"),
+    "Analysis": ("analysis", "Analysis"),
+    "MqttPublisher": ("publisher", "MqttPublisher"),
+    "Outbox": ("outbox", "Outbox"),
+    "Radio": ("radio", "Radio"),
+    "TimeBase": ("timebase", "TimeBase"),
+    "PacedTimeBase": ("timebase", "PacedTimeBase"),
+    "open_publisher": ("runner", "open_publisher"),
+    "open_radio": ("runner", "open_radio"),
+    "build_gateway": ("runner", "build_gateway"),
+    "serve": ("runner", "serve"),
+    "wearers_of": ("runner", "wearers_of"),
+    "read_trace": ("traces", "read_trace"),
+    "write_trace": ("traces", "write_trace"),
+    "TraceError": ("traces", "TraceError"),
+    "simulate_day": ("simulator", "simulate_day"),
+    "get_profile": ("profiles", "get_profile"),
+    "Nudge": ("profiles", "Nudge"),
+    "Profile": ("profiles", "Profile"),
+    "VirtualRadio": ("virtual", "VirtualRadio"),
+    "VirtualSensor": ("virtual", "VirtualSensor"),
+    "GatewayConfig": ("settings", "GatewayConfig"),
+    "GatewaySettings": ("settings", "GatewaySettings"),
+    "HomeAssistantSettings": ("settings", "HomeAssistantSettings"),
+    "WearerSettings": ("settings", "WearerSettings"),
 }
 __all__ = [
     "Analysis",
@@ -90,8 +91,4 @@ if TYPE_CHECKING:
     from .virtual import VirtualRadio, VirtualSensor
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sensor_gateway' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = front_door(__name__, _EXPORTS)

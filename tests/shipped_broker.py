@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 import subprocess
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from posture import servers
+from posture.loadgen import TrafficPublisher
 from tests.certs import TlsFiles, make_tls_files
 from transport.settings import MqttSettings
 
@@ -115,3 +117,11 @@ def shipped_broker(
             continue
         return ShippedBroker(server=server, tls_port=tls_port, tls=tls, passwords=passwords)
     raise AssertionError("unreachable")
+
+
+def refusals(settings: MqttSettings, messages: list[tuple[str, bytes]]) -> list[str]:
+    """Publish at QoS 1 and return the broker's refusals (PUBACK reason codes)."""
+    with TrafficPublisher(settings, f"p-{uuid.uuid4().hex[:8]}") as publisher:
+        publisher.publish(messages)
+        publisher.flush(timeout_s=10)
+        return [reason for _mid, reason in publisher.refused]

@@ -3,22 +3,7 @@ broker (credentials, TLS, a last will, jittered reconnects), its errors, retry b
 configuration every section builds on.
 
     analytics  <-  transport  <-  {sensor_gateway, dashboards}  <-  posture (the command line)
+
+Its modules are imported by name (`transport.mqtt`, `transport.acks`, `transport.backoff`,
+`transport.settings`, `transport.lazy`), so that using one loads only what it needs.
 """
-
-from .backoff import backoff_s
-from .mqtt import BrokerError, BrokerRefused, connect, jitter_reconnects, make_client, publish_once
-from .settings import ConfigError, MqttSettings, Section, secret
-
-__all__ = [
-    "BrokerError",
-    "BrokerRefused",
-    "ConfigError",
-    "MqttSettings",
-    "Section",
-    "backoff_s",
-    "connect",
-    "jitter_reconnects",
-    "make_client",
-    "publish_once",
-    "secret",
-]

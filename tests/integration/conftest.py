@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from posture import servers
+from tests.shipped_broker import ShippedBroker, shipped_broker
 
 from .fleet_data import Fleet, build_fleet
 from .recording import RecorderProcess
@@ -19,6 +20,14 @@ def fleet(broker: servers.Mosquitto, influxd: servers.Influxd) -> Iterator[Fleet
     yield built
     built.influx.query(f'DROP DATABASE "{built.influx.settings.database}"', method="POST")
     built.influx.close()
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShippedBroker]:
+    """The shipped broker configuration, running for the tests of one module."""
+    broker = shipped_broker(tmp_path_factory.mktemp("shipped-mosquitto"))
+    yield broker
+    broker.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -4,34 +4,16 @@ Assistant (its broker user) finds it, and its controls' commands reach the gatew
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 
 import pytest
 
 from analytics.messages import Command, decode_command
-from posture.loadgen import TrafficPublisher
 from sensor_gateway.homeassistant import discovery_messages
 from tests.integration.recording import wait_until, watching
-from tests.shipped_broker import ROOT, ShippedBroker, shipped_broker
+from tests.shipped_broker import ROOT, ShippedBroker, refusals
 from transport.mqtt import publish_once
-from transport.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShippedBroker]:
-    broker = shipped_broker(tmp_path_factory.mktemp("shipped-mosquitto-ha"))
-    yield broker
-    broker.stop()
-
-
-def refusals(settings: MqttSettings, messages: list[tuple[str, bytes]]) -> list[str]:
-    with TrafficPublisher(settings, f"p-{uuid.uuid4().hex[:8]}") as publisher:
-        publisher.publish(messages)
-        publisher.flush(timeout_s=10)
-        return [reason for _mid, reason in publisher.refused]
 
 
 def test_home_assistant_finds_the_device_and_its_controls_reach_the_gateway(

@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -31,7 +30,7 @@ from posture import servers
 from posture.loadgen import TrafficPublisher, contract_messages
 from tests.conftest import DATASETS
 from tests.hostile import hostile_messages
-from tests.shipped_broker import ROOT, ShippedBroker, shipped_broker
+from tests.shipped_broker import ROOT, ShippedBroker
 from transport.mqtt import connect, make_client
 from transport.settings import MqttSettings
 
@@ -164,13 +163,6 @@ def test_a_flood_of_bad_messages_stays_within_the_receive_maximum(
 
 
 # -- hostile clients on the shipped broker -------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShippedBroker]:
-    broker = shipped_broker(tmp_path_factory.mktemp("shipped-hostile"))
-    yield broker
-    broker.stop()
 
 
 class Session:

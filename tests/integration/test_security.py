@@ -7,7 +7,6 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from dashboards.influx import InfluxClient
 from dashboards.recorder import Recorder
 from dashboards.settings import InfluxSettings, RecorderSettings
 from posture import servers
-from posture.loadgen import TrafficPublisher, contract_messages
+from posture.loadgen import contract_messages
 from posture.pipeline import RecorderThread
 from posture.settings import load_settings
 from sensor_gateway.outbox import Outbox
@@ -32,7 +31,7 @@ from tests.integration.recording import (
     wait_until,
     watching,
 )
-from tests.shipped_broker import ROOT, ShippedBroker, shipped_broker
+from tests.shipped_broker import ROOT, ShippedBroker, refusals
 from transport.mqtt import BrokerError, connect, make_client
 from transport.settings import MqttSettings
 
@@ -41,21 +40,6 @@ pytestmark = pytest.mark.integration
 W042_EVENT = f"{ROOT}/w042/event"  # gw1's wearer in the shipped ACL
 W043_EVENT = f"{ROOT}/w043/event"  # gw2's
 EXAMPLE = Path(__file__).resolve().parents[2] / "posture.example.toml"
-
-
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShippedBroker]:
-    broker = shipped_broker(tmp_path_factory.mktemp("shipped-mosquitto"))
-    yield broker
-    broker.stop()
-
-
-def refusals(settings: MqttSettings, messages: list[tuple[str, bytes]]) -> list[str]:
-    """Publish at QoS 1 and return the broker's refusals (PUBACK reason codes)."""
-    with TrafficPublisher(settings, f"p-{uuid.uuid4().hex[:8]}") as publisher:
-        publisher.publish(messages)
-        publisher.flush(timeout_s=10)
-        return [reason for _mid, reason in publisher.refused]
 
 
 def try_connect(settings: MqttSettings) -> None:
