@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bleak.args import SizedBuffer
+from bleak.assigned_numbers import CharacteristicPropertyName
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient, NotifyCallback
 from bleak.backends.descriptor import BleakGATTDescriptor
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MTU = 247
-_PROPERTIES = {
+_PROPERTIES: dict[Characteristic.Properties, CharacteristicPropertyName] = {
     Characteristic.Properties.READ: "read",
     Characteristic.Properties.WRITE: "write",
     Characteristic.Properties.WRITE_WITHOUT_RESPONSE: "write-without-response",
@@ -178,7 +179,7 @@ class BumbleClient(BaseBleakClient):
                         char,
                         char.handle,
                         uuid_str(char.uuid),
-                        props,  # type: ignore[arg-type]
+                        props,
                         lambda: MTU - 3,
                         service,
                     )
