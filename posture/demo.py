@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -110,10 +110,11 @@ def private_servers(workdir: Path, settings: Settings) -> Iterator[Endpoints]:
         broker.stop()
 
 
-def day_start(zone: ZoneInfo) -> float:
-    """Unix time of 08:00 today in `zone`: where the simulated day (or a replay) begins."""
-    today = datetime.now(zone).date()
-    return datetime(today.year, today.month, today.day, 8, 0, tzinfo=zone).timestamp()
+def day_start(zone: ZoneInfo, day: date | None = None) -> float:
+    """Unix time of 08:00 on `day` (today by default) in `zone`: where the simulated day (or a
+    replay) begins."""
+    day = day or datetime.now(zone).date()
+    return datetime(day.year, day.month, day.day, 8, 0, tzinfo=zone).timestamp()
 
 
 def demo_sensors(
