@@ -52,7 +52,7 @@ def test_the_written_traces_are_the_samples_the_demo_streams(day: Path) -> None:
         assert len(written) % s.per_notification == 0  # whole notifications, as streamed
         assert written.rate_hz == s.trace.rate_hz
         np.testing.assert_allclose(written.t_s, s.trace.t_s, rtol=0, atol=1e-6)
-        # written to 0.1 mg (finer than any profile's wire format), read back as float32
+        # written to 0.1 mg (the demo's sensors send whole mg), read back as float32
         np.testing.assert_allclose(written.accel_g, s.trace.accel_g, rtol=0, atol=0.5e-4 + 1e-6)
 
 
