@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from analytics.monitor import Output
 from analytics.offline import analyze
 from analytics.params import AnalyticsParams
-from analytics.records import Event, MinuteMetrics, Placement, Trace, WearerState
+from analytics.records import DeviceHealth, Event, MinuteMetrics, Placement, Trace, WearerState
 from analytics.summary import DaySummary
+from sensor_gateway.gateway import HealthSink
 from sensor_gateway.publisher import Sink
 
 SITTING_TOLERANCE_PCT = 1.0
@@ -124,12 +125,19 @@ def check(
 
 @dataclass
 class Released:
-    """The gateway's sink, passing everything on to `sink` and keeping the events and minutes
-    (called on the analytics thread only)."""
+    """The gateway's sink (and, given `health`, its device health sink), passing everything on
+    and keeping the events, minutes and device reports (called on the analytics thread only)."""
 
     sink: Sink
+    health: HealthSink | None = None
     events: list[Event] = field(default_factory=list)
     minutes: list[MinuteMetrics] = field(default_factory=list)
+    devices: list[DeviceHealth] = field(default_factory=list)
+
+    def publish_device(self, health: DeviceHealth) -> None:
+        self.devices.append(health)
+        if self.health is not None:
+            self.health.publish_device(health)
 
     def publish_output(self, wearer_id: str, output: Output) -> None:
         self.events += output.events

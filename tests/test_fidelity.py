@@ -8,7 +8,7 @@ import pytest
 
 from analytics.monitor import Output
 from analytics.offline import analyze
-from analytics.records import Placement, WearerState
+from analytics.records import DeviceHealth, Placement, WearerState
 from posture.fidelity import Delivery, Released, delivery
 from sensor_gateway.simulator import simulate_day
 
@@ -44,6 +44,10 @@ class RecordingSink:
 
     outputs: list[tuple[str, Output]] = field(default_factory=list)
     states: list[tuple[WearerState, float, int | None]] = field(default_factory=list)
+    devices: list[DeviceHealth] = field(default_factory=list)
+
+    def publish_device(self, health: DeviceHealth) -> None:
+        self.devices.append(health)
 
     def publish_output(self, wearer_id: str, output: Output) -> None:
         self.outputs.append((wearer_id, output))
@@ -69,3 +73,26 @@ def test_released_passes_everything_on_and_keeps_events_and_minutes() -> None:
     assert [o for _w, o in sink.outputs] == [first, second]
     assert tap.events == output.events
     assert tap.minutes == output.minutes
+
+
+def test_released_passes_device_reports_on_and_keeps_them() -> None:
+    sink = RecordingSink()
+    tap = Released(sink, health=sink)
+    report = DeviceHealth(
+        gateway_id="gw1",
+        sensor_id="D0-5E-00-00-00-01",
+        wearer_id="w01",
+        placement=Placement.TRUNK,
+        profile="polar_h10",
+        t_s=1_790_000_000.0,
+        connected=True,
+        battery_pct=87,
+        rssi_dbm=None,
+        samples=100,
+        lost=0,
+        reconnects=0,
+    )
+    tap.publish_device(report)
+    assert sink.devices == [report]
+    assert tap.devices == [report]
+    assert Released(sink).devices == []
