@@ -80,7 +80,7 @@ from sensor_gateway.virtual import VirtualRadio, VirtualSensor
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_BROKER = REPO / "deploy" / "mosquitto" / "mosquitto.conf"
-SPEEDS = (50.0, 100.0, 200.0, 400.0, 800.0, 1600.0)
+SPEEDS = (10.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0)
 CONNECT_S = 10.0  # real seconds a speed run gives the gateway to connect before its data
 GRACE_S = 30.0  # real seconds the last samples may take once the data are over
 FLUSH_S = 300.0  # real seconds the recorder may take to confirm everything after a run
@@ -211,7 +211,8 @@ async def stream(
                 and all(s.connected for s in gateway.stats.values())
             ):
                 connected_at = now
-                late = "" if now < start_s else f", {now - start_s:.0f} s into the data"
+                paced = isinstance(timebase, PacedTimeBase)  # it waited for them
+                late = "" if paced or now < start_s else f", {now - start_s:.0f} s into the data"
                 say(f"  sensors connected after {time.monotonic() - began:.1f} s{late}")
             if during is not None:
                 await during(now)
@@ -252,6 +253,8 @@ def speed_run(
         ours = gateway_settings(settings, at, gateway_id=f"speed{speed:.0f}", state=Path(state))
         sensors = demo_sensors([], hours=hours, seed=seed, start_s=day_start(zone), console=QUIET)
         start_s = min(float(s.trace.t_s[0]) for s in sensors)
+        data_s = max(s.trace.duration_s for s in sensors)
+        say(f"speed {speed:.0f}x, unpaced: {data_s / 60:.0f} min of the day")
         publisher = open_publisher(ours, sorted({s.key.wearer_id for s in sensors}))
         try:
             timebase = TimeBase(origin_s=start_s - CONNECT_S * speed, speed=speed)
@@ -265,7 +268,7 @@ def speed_run(
     counts = [sensor_count(gateway, key, device) for key, device in devices.items()]
     return SpeedRun(
         speed=speed,
-        data_s=max(s.trace.duration_s for s in sensors),
+        data_s=data_s,
         lost=sum(c.lost for c in counts),
         produced=sum(c.produced for c in counts),
         overflowed=sum(d.overflowed for d in devices.values()),
@@ -417,7 +420,6 @@ def speeds_up(
         say(f"private servers and the recorder (process {recorder.pid}) running")
         for speed in speeds:
             part = min(hours, speed * probe_s / 3600.0)
-            say(f"speed {speed:.0f}x, unpaced: {part * 60:.0f} min of the day")
             run = speed_run(settings, at, speed=speed, hours=part, seed=seed, zone=zone)
             say(
                 f"speed {speed:.0f}x: {run.lost:,} of {run.produced:,} samples lost "
@@ -453,7 +455,7 @@ def main() -> int:
     demo_speed = choose_speed(day, None)
     speeds = sorted({float(s) for s in args.speeds.split(",")} | {demo_speed})
     started = time.monotonic()
-    say(f"{load()} before the benchmark")
+    say(f"{load()} before the benchmark; the demo's speed for this day: {demo_speed:.0f}x")
     with busy_cores() as hogs, tempfile.TemporaryDirectory(prefix="fidelity-") as tmp:
         say(f"busy-loop processes {hogs}, one per core, until the end")
         runs = speeds_up(
