@@ -11,20 +11,22 @@ process runs on every core for the whole benchmark.
    to connect. A sample is lost if the gateway never received it, or received it and could not
    analyse it (`posture.fidelity.SensorCount`, as the demo counts). The speeds go up until a run
    loses a sample; the highest lossless speed is the last one before.
-2. Outage. The whole day at the demo's speed, paced as the demo paces it (`PacedTimeBase`: a
-   simulated day may wait for its consumer). In the middle of the stream the broker is SIGKILLed
-   and restarted `--outage-s` simulated seconds later, on the same port and data directory. It
-   saves its state as the shipped configuration says (deploy/mosquitto: every 60 s), so it may
-   come back without the recorder's session and without messages it had accepted. Then: every
-   sample accounted for and each wearer's day in InfluxDB against the offline analysis of the
-   same samples (`posture.fidelity.check`); every event and minute the gateway released (a tap on
-   its sink) and every device and gateway report it published in InfluxDB exactly once.
+2. Outage. The whole day at the demo's speed (or `--outage-speed`), paced as the demo paces it
+   (`PacedTimeBase`: a simulated day may wait for its consumer). In the middle of the stream the
+   broker is SIGKILLed and restarted `--outage-s` simulated seconds later (at the demo's speed a
+   few real seconds; a lower speed makes it longer), on the same port and data directory. It
+   saves its state as the shipped configuration says (deploy/mosquitto: every 60 s), so it comes
+   back without what it accepted since its last save, and without the recorder's session if that
+   is younger (the bench says which). Then: every sample accounted for and each wearer's day in
+   InfluxDB against the offline analysis of the same samples (`posture.fidelity.check`); every
+   event and minute the gateway released and every device report (a tap on its sinks) and
+   gateway report it published in InfluxDB exactly once.
 
 `max_loop_lag_ms` is the longest lag of the gateway's radio loop over the lossless runs and the
 outage run. The machine's load average is printed at the start and the end.
 
 Usage: python bench/fidelity.py [--hours H] [--seed N] [--speeds 50,100,...] [--probe-s S]
-                                [--outage-s S]
+                                [--outage-s S] [--outage-speed X]
 Last line: RESULT max_lossless_speed=... outage_lost_samples=... outage_lost_messages=...
            outage_duplicates=... max_loop_lag_ms=...
 """
@@ -37,6 +39,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -97,13 +100,14 @@ def load() -> str:
     return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
 
 
+# a busy loop that ends with the benchmark, however it ends (its parent gone: it is adopted)
+BUSY_LOOP = "import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    pass\n"
+
+
 @contextlib.contextmanager
 def busy_cores() -> Iterator[list[int]]:
     """A busy-loop process on every core until exit; yields their process ids."""
-    hogs = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        for _ in range(os.cpu_count() or 1)
-    ]
+    hogs = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(os.cpu_count() or 1)]
     try:
         yield [h.pid for h in hogs]
     finally:
@@ -326,7 +330,7 @@ def outage_run(
         raise SystemExit(f"--outage-s {outage_s:g} is not shorter than the day ({span_s:.0f} s)")
     kill_s = start_s + (span_s - outage_s) / 2.0
     say(
-        f"outage: the whole day ({span_s / 3600:.1f} h) at the demo's speed {speed:.0f}x, paced; "
+        f"outage: the whole day ({span_s / 3600:.1f} h) at {speed:.0f}x, paced; "
         f"the broker killed {(kill_s - start_s) / 60:.0f} min into the data for {outage_s:g} s "
         f"(about {outage_s / speed:.1f} s real at full speed)"
     )
@@ -447,8 +451,16 @@ def main() -> int:
     parser.add_argument(
         "--outage-s", type=float, default=600.0, help="broker outage, in simulated seconds"
     )
+    parser.add_argument(
+        "--outage-speed",
+        type=float,
+        default=0.0,
+        help="speed-up of the outage run (0: the demo's; lower: a longer outage in real time)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    # SIGTERM unwinds like Ctrl-C: the servers, the recorder and the busy loops are stopped
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     settings = load_settings(None)
     zone = ZoneInfo(settings.analytics.nudges.timezone)
     day = demo_sensors([], hours=args.hours, seed=args.seed, start_s=0.0, console=QUIET)
@@ -472,7 +484,7 @@ def main() -> int:
             Path(tmp),
             hours=args.hours,
             seed=args.seed,
-            speed=demo_speed,
+            speed=args.outage_speed or demo_speed,
             outage_s=args.outage_s,
             zone=zone,
         )
