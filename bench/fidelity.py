@@ -23,12 +23,15 @@ process runs on every core for the whole benchmark.
    gateway report it published in InfluxDB exactly once.
 
 `max_loop_lag_ms` is the longest lag of the gateway's radio loop over the lossless runs and the
-outage run. The machine's load average is printed at the start and the end.
+outage run; the outage run's BLE reconnects are printed (a broker outage should cause none).
+The machine's load average is printed at the start and the end.
 
 Usage: python bench/fidelity.py [--hours H] [--seed N] [--speeds 50,100,...] [--probe-s S]
                                 [--outage-s S] [--outage-speed X]
 Last line: RESULT max_lossless_speed=... outage_lost_samples=... outage_lost_messages=...
-           outage_duplicates=... max_loop_lag_ms=...
+           outage_duplicates=... max_loop_lag_ms=... outage_max_sitting_diff_pct=...
+Exit code 1 if the outage run lost or duplicated anything, or a wearer's sitting time is more
+than 1 % off.
 """
 
 from __future__ import annotations
@@ -285,6 +288,7 @@ class OutageRun:
     fidelity: Fidelity
     deliveries: tuple[Delivery, ...]
     max_loop_lag_ms: float
+    reconnects: dict[str, int]  # BLE reconnects per sensor ("w01 trunk")
 
     @property
     def lost_messages(self) -> int:
@@ -403,7 +407,13 @@ def outage_run(
     for s in sensors:
         traces.setdefault(s.key.wearer_id, {})[s.key.placement] = s.trace
     offline = offline_summaries(traces, settings.analytics)
-    return OutageRun(check(counts, offline, readback), deliveries, gateway.max_loop_lag_ms)
+    reconnects = {
+        f"{key.wearer_id} {key.placement.value}": stats.reconnects
+        for key, stats in gateway.stats.items()
+    }
+    return OutageRun(
+        check(counts, offline, readback), deliveries, gateway.max_loop_lag_ms, reconnects
+    )
 
 
 def speeds_up(
@@ -458,7 +468,8 @@ def main() -> int:
         help="speed-up of the outage run (0: the demo's; lower: a longer outage in real time)",
     )
     args = parser.parse_args()
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(level=logging.WARNING, format="  %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bumble").setLevel(logging.ERROR)  # packets in flight at shutdown
     # SIGTERM unwinds like Ctrl-C: the servers, the recorder and the busy loops are stopped
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     settings = load_settings(None)
@@ -494,15 +505,25 @@ def main() -> int:
         say(f"  {line}")
     for found in outage.deliveries:
         say(f"  {found.line()}")
+    say(f"  BLE reconnects: {', '.join(f'{k} {n}' for k, n in outage.reconnects.items())}")
+    faithful = outage.fidelity.ok and not (outage.lost_messages or outage.duplicates)
+    if not faithful:
+        say(
+            f"NOT FAITHFUL: {outage.fidelity.samples_lost} sample(s) and "
+            f"{outage.lost_messages} message(s) lost, {outage.duplicates} duplicate(s), sitting "
+            f"time up to {outage.fidelity.max_sitting_diff_pct:.2f} % off (allowed: none, none, "
+            f"none, {outage.fidelity.tolerance_pct:g} %)"
+        )
     say(f"{load()} at the end; took {(time.monotonic() - started) / 60:.1f} min")
     lag = max([r.max_loop_lag_ms for r in lossless] + [outage.max_loop_lag_ms])
     say(
         f"RESULT max_lossless_speed={lossless[-1].speed if lossless else 0:.0f} "
         f"outage_lost_samples={outage.fidelity.samples_lost} "
         f"outage_lost_messages={outage.lost_messages} outage_duplicates={outage.duplicates} "
-        f"max_loop_lag_ms={lag:.0f}"
+        f"max_loop_lag_ms={lag:.0f} "
+        f"outage_max_sitting_diff_pct={outage.fidelity.max_sitting_diff_pct:.2f}"
     )
-    return 0
+    return 0 if faithful else 1
 
 
 if __name__ == "__main__":
