@@ -315,6 +315,31 @@ def counted(kind: str, sent: int, stored: int) -> Delivery:
     return Delivery(kind, sent, max(0, sent - stored), 0, max(0, stored - sent))
 
 
+def read_back(
+    influx: InfluxClient, wearer_ids: list[str], tap: Released, *, health_sent: int
+) -> tuple[dict[str, DaySummary], tuple[Delivery, ...]]:
+    """Each wearer's day as InfluxDB holds it, and what became of each kind of record."""
+    readback: dict[str, DaySummary] = {}
+    stored_events, stored_minutes = [], []
+    for wearer in wearer_ids:
+        events, minutes = wearer_records(influx, wearer)
+        readback[wearer] = summarise(events, minutes)
+        stored_events += [e.event_id for e in events]
+        stored_minutes += [(m.wearer_id, m.start_s) for m in minutes]
+    return readback, (
+        delivery(EVENT, (e.event_id for e in tap.events), stored_events),
+        delivery(MINUTE, ((m.wearer_id, m.start_s) for m in tap.minutes), stored_minutes),
+        # one point per sensor and millisecond: a report at the same time as the one before
+        # (the paced clock stands still while a sensor reconnects) is that point again
+        delivery(
+            DEVICE,
+            ((h.gateway_id, h.sensor_id, to_ms(h.t_s)) for h in tap.devices),
+            device_points(influx),
+        ),
+        counted(GATEWAY, health_sent, gateway_points(influx)),
+    )
+
+
 def outage_run(
     settings: Settings,
     workdir: Path,
@@ -383,24 +408,8 @@ def outage_run(
         )
         influx = InfluxClient(at.influx)
         stack.callback(influx.close)
-        readback: dict[str, DaySummary] = {}
-        stored_events, stored_minutes = [], []
-        for wearer in wearer_ids:
-            events, minutes = wearer_records(influx, wearer)
-            readback[wearer] = summarise(events, minutes)
-            stored_events += [e.event_id for e in events]
-            stored_minutes += [(m.wearer_id, m.start_s) for m in minutes]
-        deliveries = (
-            delivery(EVENT, (e.event_id for e in tap.events), stored_events),
-            delivery(MINUTE, ((m.wearer_id, m.start_s) for m in tap.minutes), stored_minutes),
-            # one point per sensor and millisecond: a report at the same time as the one before
-            # (the paced clock stands still while a sensor reconnects) is that point again
-            delivery(
-                DEVICE,
-                ((h.gateway_id, h.sensor_id, to_ms(h.t_s)) for h in tap.devices),
-                device_points(influx),
-            ),
-            counted(GATEWAY, publisher.sent["health"], gateway_points(influx)),
+        readback, deliveries = read_back(
+            influx, wearer_ids, tap, health_sent=publisher.sent["health"]
         )
     counts = [sensor_count(gateway, key, device) for key, device in devices.items()]
     traces: dict[str, dict[Placement, Trace]] = {}
@@ -408,8 +417,8 @@ def outage_run(
         traces.setdefault(s.key.wearer_id, {})[s.key.placement] = s.trace
     offline = offline_summaries(traces, settings.analytics)
     reconnects = {
-        f"{key.wearer_id} {key.placement.value}": stats.reconnects
-        for key, stats in gateway.stats.items()
+        f"{key.wearer_id} {key.placement.value}": link.reconnects
+        for key, link in gateway.stats.items()
     }
     return OutageRun(
         check(counts, offline, readback), deliveries, gateway.max_loop_lag_ms, reconnects
