@@ -90,6 +90,7 @@ SPEEDS = (10.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0)
 CONNECT_S = 10.0  # real seconds a speed run gives the gateway to connect before its data
 GRACE_S = 30.0  # real seconds the last samples may take once the data are over
 FLUSH_S = 300.0  # real seconds the recorder may take to confirm everything after a run
+STOP_S = 60.0  # real seconds the gateway may take to stop (its analytics finish the day)
 PROGRESS_S = 10.0  # real seconds between progress lines
 QUIET = Console(quiet=True)  # demo_sensors' notes on recordings: there are none for the day
 
@@ -236,10 +237,21 @@ async def stream(
                     f"to {gateway.max_loop_lag_ms:.0f} ms, outbox {publisher.depth().messages}"
                 )
             await asyncio.sleep(0.25)
-        if holder:
-            holder[0].stop()
-        gateway = await running
+        gateway = await stopped(running, holder[0]) if holder else await running
     return gateway, devices, tap
+
+
+async def stopped(running: asyncio.Task[Gateway], gateway: Gateway) -> Gateway:
+    """Stop the gateway and wait for `running` (its `serve`); a gateway that has not stopped
+    `STOP_S` later is a defect, reported with the stacks of the sensor tasks still alive."""
+    gateway.stop()
+    done, _ = await asyncio.wait({running}, timeout=STOP_S)
+    if not done:
+        for task in asyncio.all_tasks():
+            if task.get_name().startswith("sensor "):
+                task.print_stack(file=sys.stdout)
+        raise SystemExit(f"FAILED: the gateway had not stopped {STOP_S:g} s after it was asked")
+    return running.result()
 
 
 @dataclass(frozen=True, slots=True)
