@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from types import TracebackType
@@ -70,11 +71,14 @@ class RecorderProcess:
         self._watch.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
         self._watch.on_message = self._on_health
         connect(self._watch, self.mqtt)
+        # its log goes to a file: a pipe nobody reads fills up (64 KiB, a few minutes of health
+        # lines) and the recorder would stop at its next log line
+        self._log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "posture.cli", "recorder"],
             env=self._env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._log,
         )
         try:
             self._wait(lambda h: h.get("status") == "online", timeout_s=30.0, what="start")
@@ -98,6 +102,12 @@ class RecorderProcess:
                 self.process.wait()
         self._watch.disconnect()
         self._watch.loop_stop()
+        self._log.close()
+
+    def output(self) -> str:
+        """What the recorder logged so far."""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")
 
     def _on_health(self, _c: object, _u: object, msg: Any) -> None:
         try:
@@ -114,7 +124,7 @@ class RecorderProcess:
             while not done(self._health):
                 assert self.process is not None
                 if self.process.poll() is not None:
-                    error = (self.process.stderr.read() if self.process.stderr else b"").decode()
+                    error = self.output()
                     last = error.strip().splitlines()[-1] if error.strip() else "no message"
                     raise BrokerError(f"the recorder stopped at {what}: {last}")
                 if time.monotonic() > deadline:
