@@ -43,7 +43,7 @@ from analytics.orientation import Calibration
 from analytics.params import AnalyticsParams
 from analytics.records import Placement, Trace
 from analytics.timeline import POSTURES
-from posture.datasets import DATASETS, THIGH_SET, TRUNK_SETS, Recording, recordings
+from posture.testing.datasets import DATASETS, THIGH_SET, TRUNK_SETS, Recording, recordings
 
 SCORED = ("sitting", "standing", "walking", "lying")
 PREDICTED = ("sitting", "standing", "walking", "lying", "not_worn", "unknown")

@@ -23,7 +23,7 @@ import numpy as np
 from analytics.offline import analyze
 from analytics.records import Placement, Trace
 from analytics.timeline import CODE, POSTURES
-from posture.datasets import recordings
+from posture.testing.datasets import recordings
 
 OFF_S = 30 * 60
 LYING_S = 40 * 60

@@ -53,7 +53,7 @@ from analytics.offline import analyze
 from analytics.params import AnalyticsParams, Mounting
 from analytics.records import Placement, Trace
 from analytics.timeline import POSTURES
-from posture.datasets import THIGH_SET, recordings
+from posture.testing.datasets import THIGH_SET, recordings
 
 CLASSES = ("sitting", "standing", "walking", "lying", "not_worn")
 ACTIMOTUS = {

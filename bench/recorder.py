@@ -31,12 +31,11 @@ from pathlib import Path
 import paho.mqtt.client as paho
 
 from dashboards.influx import InfluxClient
-from dashboards.recorder import Recorder
+from dashboards.recorder import Recorder, RecorderThread
 from dashboards.recorder.mqttclient import LeanClient
 from dashboards.settings import InfluxSettings, RecorderSettings
-from posture import servers
-from posture.loadgen import Traffic, TrafficPublisher, contract_messages
-from posture.pipeline import RecorderThread
+from posture.testing import servers
+from posture.testing.loadgen import Traffic, TrafficPublisher, contract_messages
 from transport.mqtt import connect, make_client
 from transport.settings import MqttSettings
 

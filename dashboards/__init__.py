@@ -14,6 +14,7 @@ from transport.lazy import front_door
 _EXPORTS = {
     "Recorder": ("recorder", "Recorder"),
     "RecorderStats": ("recorder", "RecorderStats"),
+    "RecorderThread": ("recorder", "RecorderThread"),
     "InfluxClient": ("influx", "InfluxClient"),
     "InfluxError": ("influx", "InfluxError"),
     "InfluxSettings": ("settings", "InfluxSettings"),
@@ -32,6 +33,7 @@ __all__ = [
     "Recorder",
     "RecorderSettings",
     "RecorderStats",
+    "RecorderThread",
     "duration",
     "from_influx",
     "wearer_records",
@@ -41,7 +43,7 @@ __all__ = [
 if TYPE_CHECKING:
     from .influx import InfluxClient, InfluxError
     from .readback import wearer_records
-    from .recorder import Recorder, RecorderStats
+    from .recorder import Recorder, RecorderStats, RecorderThread
     from .report import NoData, from_influx
     from .report import write as write_report
     from .settings import InfluxSettings, RecorderSettings

@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -58,12 +59,12 @@ from sensor_gateway import (
 )
 from transport.settings import MqttSettings
 
-from . import servers
 from .demo_channels import Channels
 from .fidelity import SensorCount, check, offline_summaries
-from .recorder_process import RecorderProcess
 from .render import day_strip, summary_table
 from .settings import Settings
+from .testing import servers
+from .testing.recorder_process import RecorderProcess
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,16 @@ class DemoSensor:
     def per_notification(self) -> int:
         return {"polar_h10": 39, "generic": 40}.get(self.profile, 1)
 
+    def device(self) -> VirtualSensor:
+        """The virtual sensor that streams this trace (a buffer of 2000 samples)."""
+        per = self.per_notification
+        return VirtualSensor(
+            self.profile,
+            self.trace,
+            fifo_samples=2000,
+            samples_per_notification=per if per > 1 else None,
+        )
+
 
 @contextlib.contextmanager
 def private_servers(workdir: Path, settings: Settings) -> Iterator[Endpoints]:
@@ -105,29 +116,39 @@ def private_servers(workdir: Path, settings: Settings) -> Iterator[Endpoints]:
     try:
         influxd = servers.influxd(workdir / "influxdb")
         try:
-            yield Endpoints(
-                mqtt=settings.mqtt.model_copy(
-                    update={
-                        "host": "127.0.0.1",
-                        "port": broker.port,
-                        "username": None,
-                        "tls": False,
-                    }
-                ),
-                influx=settings.influx.model_copy(
-                    update={"url": influxd.url, "api": "v1", "token": None, "username": None}
-                ),
-            )
+            yield endpoints(settings, broker, influxd)
         finally:
             influxd.stop()
     finally:
         broker.stop()
 
 
-def day_start(zone: ZoneInfo) -> float:
-    """Unix time of 08:00 today in `zone`: where the simulated day (or a replay) begins."""
-    today = datetime.now(zone).date()
-    return datetime(today.year, today.month, today.day, 8, 0, tzinfo=zone).timestamp()
+def endpoints(settings: Settings, broker: servers.Mosquitto, influxd: servers.Influxd) -> Endpoints:
+    """The settings' broker and InfluxDB sections pointed at private servers."""
+    return Endpoints(
+        mqtt=settings.mqtt.model_copy(
+            update={"host": "127.0.0.1", "port": broker.port, "username": None, "tls": False}
+        ),
+        influx=settings.influx.model_copy(
+            update={"url": influxd.url, "api": "v1", "token": None, "username": None}
+        ),
+    )
+
+
+def recorder_process(at: Endpoints, settings: Settings) -> RecorderProcess:
+    """`posture recorder` for the private servers, as a process of its own: a client id of its
+    own and a health report twice a second (the demo follows its progress there)."""
+    ours = settings.recorder.model_copy(
+        update={"client_id": f"posture-demo-recorder-{os.getpid()}", "health_interval_s": 0.5}
+    )
+    return RecorderProcess(at.mqtt, at.influx, ours)
+
+
+def day_start(zone: ZoneInfo, day: date | None = None) -> float:
+    """Unix time of 08:00 on `day` (today by default) in `zone`: where the simulated day (or a
+    replay) begins."""
+    day = day or datetime.now(zone).date()
+    return datetime(day.year, day.month, day.day, 8, 0, tzinfo=zone).timestamp()
 
 
 def demo_sensors(
@@ -196,7 +217,7 @@ PACE_BATCHES = 200  # sample batches waiting for the analytics before the day's 
 PACE_SAMPLES = 400  # ... or samples a virtual sensor could not send yet (its buffer: 2000)
 
 
-def _behind(gateway: Gateway, devices: dict[SensorKey, VirtualSensor], t_s: float) -> bool:
+def behind(gateway: Gateway, devices: dict[SensorKey, VirtualSensor], t_s: float) -> bool:
     """Is the consumer not ready for time `t_s`: the gateway still connecting, a sensor unable
     to send what would be due by then, or the analytics behind?"""
     return (
@@ -206,7 +227,7 @@ def _behind(gateway: Gateway, devices: dict[SensorKey, VirtualSensor], t_s: floa
     )
 
 
-def _received_all(gateway: Gateway, devices: dict[SensorKey, VirtualSensor]) -> bool:
+def received_all(gateway: Gateway, devices: dict[SensorKey, VirtualSensor]) -> bool:
     return all(gateway.stats[key].samples >= len(device.trace) for key, device in devices.items())
 
 
@@ -238,19 +259,12 @@ async def stream(
         TimeElapsedColumn(),
     )
     task = progress.add_task("stream", total=1.0)
-    timebase.hold_while(lambda t_s: not holder or _behind(holder[0], devices, t_s))
+    timebase.hold_while(lambda t_s: not holder or behind(holder[0], devices, t_s))
     await channels.start()
     async with VirtualRadio(timebase=timebase) as radio:
         assigned = []
         for s in sensors:
-            virtual = radio.add(
-                VirtualSensor(
-                    s.profile,
-                    s.trace,
-                    fifo_samples=2000,
-                    samples_per_notification=s.per_notification if s.per_notification > 1 else None,
-                )
-            )
+            virtual = radio.add(s.device())
             assigned.append(SensorAssignment(virtual.address, get_profile(s.profile), s.key))
             devices[s.key] = virtual
         running = asyncio.create_task(
@@ -270,7 +284,7 @@ async def stream(
             while not running.done() and not (through and time.monotonic() > through):
                 if through is None and timebase.now() > end_s + 2.0:
                     through = time.monotonic() + GRACE_S
-                if through and holder and _received_all(holder[0], devices):
+                if through and holder and received_all(holder[0], devices):
                     break
                 if not commanded and holder and any(s.samples for s in holder[0].stats.values()):
                     await channels.send_quiet_hours()  # once data flow: commands apply from now
@@ -338,9 +352,7 @@ def run_demo(
                 f"private servers: mosquitto on port {endpoints.mqtt.port}, influxd on "
                 f"{endpoints.influx.url}"
             )
-        recorder = stack.enter_context(
-            RecorderProcess(endpoints.mqtt, endpoints.influx, settings.recorder)
-        )
+        recorder = stack.enter_context(recorder_process(endpoints, settings))
         console.print(f"recorder running as process {recorder.pid}")
         wearers = list(dict.fromkeys(s.key.wearer_id for s in sensors))
         publisher = open_publisher(

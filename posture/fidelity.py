@@ -3,18 +3,23 @@ of the very samples the virtual sensors sent, and every sample accounted for.
 
 The demo and `bench/fidelity.py` end with this check: a run that lost samples, or whose sitting
 time read back from InfluxDB differs from the offline analysis by more than `tolerance_pct`,
-fails loudly instead of printing numbers as if all were well.
+fails loudly instead of printing numbers as if all were well. `bench/fidelity.py` also counts
+messages: what the gateway released (`Released`, a tap on its sink) against the points in
+InfluxDB (`delivery`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
 
+from analytics.monitor import Output
 from analytics.offline import analyze
 from analytics.params import AnalyticsParams
-from analytics.records import Placement, Trace
+from analytics.records import DeviceHealth, Event, MinuteMetrics, Placement, Trace, WearerState
 from analytics.summary import DaySummary
+from sensor_gateway.gateway import HealthSink
+from sensor_gateway.publisher import Sink
 
 SITTING_TOLERANCE_PCT = 1.0
 
@@ -115,4 +120,63 @@ def check(
         sensors=tuple(sensors),
         wearers=tuple(WearerCheck(wearer, offline[wearer], readback[wearer]) for wearer in offline),
         tolerance_pct=tolerance_pct,
+    )
+
+
+@dataclass
+class Released:
+    """The gateway's sink (and, given `health`, its device health sink), passing everything on
+    and keeping the events, minutes and device reports (called on the analytics thread only)."""
+
+    sink: Sink
+    health: HealthSink | None = None
+    events: list[Event] = field(default_factory=list)
+    minutes: list[MinuteMetrics] = field(default_factory=list)
+    devices: list[DeviceHealth] = field(default_factory=list)
+
+    def publish_device(self, health: DeviceHealth) -> None:
+        self.devices.append(health)
+        if self.health is not None:
+            self.health.publish_device(health)
+
+    def publish_output(self, wearer_id: str, output: Output) -> None:
+        self.events += output.events
+        self.minutes += output.minutes
+        self.sink.publish_output(wearer_id, output)
+
+    def publish_state(
+        self, state: WearerState, *, sitting_today_s: float, battery_pct: int | None
+    ) -> None:
+        self.sink.publish_state(state, sitting_today_s=sitting_today_s, battery_pct=battery_pct)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One kind of record: what the gateway released against what InfluxDB holds."""
+
+    kind: str
+    released: int  # distinct records released
+    missing: int  # released, and not in InfluxDB
+    duplicates: int  # points in InfluxDB beyond one per record
+    unknown: int  # records in InfluxDB that were never released
+
+    def line(self) -> str:
+        return (
+            f"{self.kind}: {self.released} released, {self.missing} missing in InfluxDB, "
+            f"{self.duplicates} duplicate(s), {self.unknown} never released"
+        )
+
+
+def delivery(kind: str, released: Iterable[Hashable], stored: Iterable[Hashable]) -> Delivery:
+    """Compare the keys of the records released (repeats are one record) with the keys of the
+    points stored (one per point: a repeat is a duplicate)."""
+    sent = set(released)
+    points = list(stored)
+    held = set(points)
+    return Delivery(
+        kind,
+        released=len(sent),
+        missing=len(sent - held),
+        duplicates=len(points) - len(held),
+        unknown=len(held - sent),
     )

@@ -37,6 +37,7 @@ from .timebase import TimeBase
 log = logging.getLogger(__name__)
 LAG_PROBE_S = 0.05  # how often the loop-lag probe asks to be woken
 LAG_WARN_MS = 250.0  # a lag this long is logged: notifications wait that long
+CANCEL_AGAIN_S = 1.0  # how long stopping waits for the sensor tasks before cancelling them again
 
 
 class HealthSink(Protocol):
@@ -182,8 +183,12 @@ class Gateway:
                 tasks.append(group.create_task(self._send_nudges(), name="nudges"))
                 self.running.set()
                 await self._stop.wait()
-                for task in tasks:
-                    task.cancel()
+                while pending := [task for task in tasks if not task.done()]:
+                    # Again until they end: on Python 3.11 a cancellation that meets an
+                    # expiring timeout inside a task (bleak's, the watchdog's) can be lost.
+                    for task in pending:
+                        task.cancel()
+                    await asyncio.wait(pending, timeout=CANCEL_AGAIN_S)
         finally:
             await self.finder.close()
             for assignment in self.sensors:

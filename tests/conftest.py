@@ -12,7 +12,7 @@ from hypothesis import settings
 
 from dashboards.influx import InfluxClient
 from dashboards.settings import InfluxSettings
-from posture import servers
+from posture.testing import servers
 from transport.settings import MqttSettings
 
 # `./dev lowest` (--hypothesis-profile lowest): old releases on a shared, busy machine; it

@@ -6,7 +6,7 @@ import json
 import time
 
 from analytics.contract import encode_device, encode_minute
-from posture.loadgen import contract_messages
+from posture.testing.loadgen import contract_messages
 
 
 def _event(**changes: object) -> bytes:

@@ -16,8 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from posture import servers
-from posture.loadgen import TrafficPublisher
+from posture.testing import servers
+from posture.testing.loadgen import TrafficPublisher
 from tests.certs import TlsFiles, make_tls_files
 from transport.settings import MqttSettings
 

@@ -1,11 +1,12 @@
-"""Commands on recorded data, offline: `analyze` and `report`."""
+"""Commands on recorded data, offline: `analyze` and `report`; `simulate` writes the demo's
+simulated day as recordings."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,6 +14,9 @@ from rich.markup import escape
 from analytics.records import Placement
 from analytics.wire import check_id
 from posture.app import ConfigOption, VerboseOption, app, console, err_console, fail, settings
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 TRACE_HELP = (
     "A recording: CSV or Parquet with columns t_s, ax, ay, az (g), or a device's own file "
@@ -179,3 +183,75 @@ def report(  # noqa: PLR0917 (typer passes options by name)
     except OSError as err:
         raise fail(f"{err.filename or ''}: {err.strerror or err}") from None
     console.print(f"wrote {escape(str(out))}")
+
+
+@app.command()
+def simulate(
+    *,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the simulated day (as `posture demo`).")
+    ] = 1234,
+    hours: Annotated[
+        float, typer.Option(min=0.1, max=24, help="Length of the simulated day.")
+    ] = 8.5,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="When the day begins: YYYY-MM-DDTHH:MM (in the configured time zone unless an"
+            " offset is given), or YYYY-MM-DD for 08:00 that day; 08:00 today by default."
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the trace files.")] = Path(
+        "simulated-day"
+    ),
+    _config: ConfigOption = None,
+    _verbose: VerboseOption = 0,
+) -> None:
+    """Write the simulated office day that `posture demo` streams, one trace CSV per wearer and
+    placement (w01-trunk.csv, ...): the very samples the demo's virtual sensors send."""
+    from zoneinfo import ZoneInfo
+
+    from dashboards.words import duration
+    from posture.demo import demo_sensors
+    from sensor_gateway.traces import TIME_RANGE_S, write_trace
+
+    zone = ZoneInfo(settings().analytics.nudges.timezone)
+    try:
+        start_s = _day_start(start, zone)
+    except ValueError as err:
+        raise fail(f"--start: {err}", code=2) from None
+    if not TIME_RANGE_S[0] <= start_s <= TIME_RANGE_S[1] - hours * 3600.0:
+        raise fail("--start: the day must lie between 1970 and 2100", code=2)
+    with err_console.status(f"simulating {duration(hours * 3600.0)} of an office day"):
+        sensors = demo_sensors([], hours=hours, seed=seed, start_s=start_s, console=err_console)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for s in sensors:
+            path = out / f"{s.key.wearer_id}-{s.key.placement.value}.csv"
+            with err_console.status(f"writing {escape(str(path))}"):
+                write_trace(path, s.trace)
+            console.print(
+                f"wrote {escape(str(path))}: {len(s.trace):,} samples ({s.profile} in the demo)",
+                highlight=False,
+            )
+    except OSError as err:
+        raise fail(f"{err.filename or out}: {err.strerror or err}") from None
+    first = datetime.fromtimestamp(start_s, zone)
+    console.print(f"the day begins {first:%Y-%m-%d %H:%M} {zone.key} (seed {seed}); analyse with")
+    trunk, thigh = (escape(str(out / f"w01-{p}.csv")) for p in ("trunk", "thigh"))
+    console.print(f"  posture analyze {trunk} --thigh {thigh}", highlight=False)
+
+
+def _day_start(text: str | None, zone: ZoneInfo) -> float:
+    """Unix seconds of `--start` (see `simulate`); raises `ValueError` for text that is neither."""
+    from posture.demo import day_start
+
+    if text is None:
+        return day_start(zone)
+    try:
+        if len(text) == 10:
+            return day_start(zone, date.fromisoformat(text))
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not YYYY-MM-DDTHH:MM or YYYY-MM-DD") from None
+    return (when if when.tzinfo else when.replace(tzinfo=zone)).timestamp()

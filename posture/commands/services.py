@@ -89,9 +89,8 @@ def run(
 ) -> None:
     """Gateway and recorder in one process: a single-machine deployment (use --config)."""
     from dashboards.influx import InfluxClient
-    from dashboards.recorder import Recorder
+    from dashboards.recorder import Recorder, RecorderThread
     from posture.exporter import recorder_part
-    from posture.pipeline import RecorderThread
     from transport.mqtt import BrokerError
 
     s = settings()
@@ -157,7 +156,7 @@ def demo(  # noqa: PLR0917 (typer passes options by name)
     """The whole product with no hardware: virtual sensors, gateway, recorder, InfluxDB, reports."""
     from dashboards.influx import InfluxError
     from posture.demo import run_demo
-    from posture.servers import ServerError
+    from posture.testing.servers import ServerError
     from sensor_gateway.traces import TraceError
     from transport.mqtt import BrokerError
 

@@ -19,7 +19,7 @@ from analytics.messages import Command
 from analytics.offline import analyze
 from analytics.records import EventKind, GatewayHealth, Posture, WearerState
 from analytics.wire import PayloadError
-from posture.loadgen import contract_messages
+from posture.testing.loadgen import contract_messages
 from sensor_gateway.simulator import simulate_day
 from tests.expected.regenerate import SCHEMA, schema_text
 

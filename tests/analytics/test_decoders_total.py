@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from analytics import contract, delivery, messages, wire
 from analytics.wire import MAX_NESTING, PayloadError
 from dashboards.recorder.translate import to_line
-from posture.loadgen import contract_messages
+from posture.testing.loadgen import contract_messages
 
 ROOT = "posture/v1"
 TRAFFIC = contract_messages(ROOT, wearers=1, hours=0.5)

@@ -16,7 +16,7 @@ import pytest
 
 from analytics.offline import analyze
 from analytics.timeline import POSTURES
-from posture.datasets import THIGH_SET, TRUNK_SETS, Recording, recordings
+from posture.testing.datasets import THIGH_SET, TRUNK_SETS, Recording, recordings
 from tests.expected.regenerate import expected, path_of
 
 pytestmark = pytest.mark.slow

@@ -22,7 +22,7 @@ from analytics.params import AnalyticsParams, TrunkRules
 from analytics.records import Placement, Posture, SampleBatch, Trace
 from analytics.segments import EVENT, Segmenter
 from analytics.timeline import CODE, Timeline
-from posture.datasets import recordings
+from posture.testing.datasets import recordings
 from sensor_gateway.batching import Batcher
 from sensor_gateway.clock import ClockModel
 from sensor_gateway.simulator import simulate_day

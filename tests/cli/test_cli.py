@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from analytics.records import Placement
 from posture.cli import app
-from posture.servers import free_port
+from posture.testing.servers import free_port
 from tests.conftest import dataset_files
 
 runner = CliRunner()

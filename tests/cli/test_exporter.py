@@ -22,9 +22,9 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
 from dashboards.influx import InfluxClient, Latency
-from posture import servers
 from posture.exporter import Health, HealthPort, Part
-from posture.loadgen import TrafficPublisher, contract_messages
+from posture.testing import servers
+from posture.testing.loadgen import TrafficPublisher, contract_messages
 from tests.conftest import DATASETS
 from transport.settings import MqttSettings
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from posture.cli import app
-from posture.servers import free_port
+from posture.testing.servers import free_port
 
 runner = CliRunner()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from posture import servers
+from posture.testing import servers
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import pytest
 
 from dashboards.influx import InfluxClient, InfluxRejected, InfluxUnavailable, write_isolating
 from dashboards.settings import InfluxSettings
-from posture.servers import free_port
+from posture.testing.servers import free_port
 from tests.fake_influx_v2 import Request, fake_influx_v2
 
 TOKEN = "s3cr3t-t0ken-value"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from analytics.records import Event, EventKind
 from dashboards import lineprotocol, schema
-from posture.loadgen import Traffic, contract_messages
+from posture.testing.loadgen import Traffic, contract_messages
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from analytics.wire import PayloadError
 from dashboards.recorder.admission import TimeWindow
 from dashboards.recorder.translate import to_line, translate
-from posture.loadgen import Traffic, contract_messages
+from posture.testing.loadgen import Traffic, contract_messages
 from tests.hostile import RECORDER_ONLY, hostile_messages
 
 ROOT = "posture/v1"

@@ -17,7 +17,7 @@ from types import ModuleType
 
 import pytest
 
-from posture import servers
+from posture.testing import servers
 from transport.mqtt import BrokerError, connect, make_client
 from transport.settings import MqttSettings
 

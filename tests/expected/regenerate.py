@@ -22,7 +22,7 @@ from analytics.arrays import runs
 from analytics.contract_schema import contract_schema
 from analytics.offline import analyze
 from analytics.timeline import POSTURES
-from posture.datasets import THIGH_SET, TRUNK_SETS, Recording, recordings
+from posture.testing.datasets import THIGH_SET, TRUNK_SETS, Recording, recordings
 
 HERE = Path(__file__).resolve().parent
 

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from posture import servers
+from posture.testing import servers
+from posture.testing.recorder_process import RecorderProcess
 from tests.shipped_broker import ShippedBroker, shipped_broker
 
 from .fleet_data import Fleet, build_fleet
-from .recording import RecorderProcess
 
 
 @pytest.fixture(scope="session")

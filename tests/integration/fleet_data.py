@@ -28,10 +28,10 @@ from analytics.records import (
     Placement,
 )
 from dashboards.influx import InfluxClient
-from dashboards.recorder import Recorder
+from dashboards.recorder import Recorder, RecorderThread
 from dashboards.settings import InfluxSettings, RecorderSettings
-from posture import servers
-from posture.pipeline import RecorderThread, run_pipeline
+from posture.testing import servers
+from posture.testing.pipeline import run_pipeline
 from sensor_gateway.service import SensorKey
 from sensor_gateway.traces import read_trace
 from tests.conftest import DATASETS

@@ -1,26 +1,21 @@
-"""Helpers for the recorder's integration tests: watch topics, count what InfluxDB holds,
-run `posture recorder` as a real process."""
+"""Helpers for the recorder's integration tests: watch topics, count what InfluxDB holds
+(`posture.testing.recorder_process` runs `posture recorder` as a real process)."""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import paho.mqtt.client as paho
 
 from dashboards.influx import InfluxClient, InfluxRejected
-from dashboards.settings import InfluxSettings, RecorderSettings
-from posture.loadgen import Traffic
+from posture.testing.loadgen import Traffic
 from transport.mqtt import connect, make_client
 from transport.settings import MqttSettings
 
@@ -98,63 +93,3 @@ def watching(settings: MqttSettings, *topics: str, client_id: str = "") -> Itera
     finally:
         client.disconnect()
         client.loop_stop()
-
-
-def recorder_env(
-    mqtt: MqttSettings, influx: InfluxSettings, recorder: RecorderSettings
-) -> dict[str, str]:
-    """`POSTURE_*` variables that configure `posture recorder` like these settings."""
-    env: dict[str, str] = {}
-    sections: Mapping[str, Any] = {
-        "MQTT": mqtt.model_dump(exclude_none=True),
-        "INFLUX": influx.model_dump(exclude_none=True),
-        "RECORDER": recorder.model_dump(exclude_none=True),
-    }
-    for section, values in sections.items():
-        for key, value in values.items():
-            text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
-            env[f"POSTURE_{section}__{key.upper()}"] = (
-                str(text).lower() if isinstance(text, bool) else str(text)
-            )
-    return env
-
-
-class RecorderProcess:
-    """`posture recorder` as a real process, as an operator runs it.
-
-    Every one started is in `started`; the integration tests' conftest stops those still
-    running after each test, also when the test failed before it could stop them.
-    """
-
-    started: ClassVar[list[RecorderProcess]] = []
-
-    def __init__(
-        self, env: Mapping[str, str], *, log_path: Path, args: tuple[str, ...] = ()
-    ) -> None:
-        self.log_path = log_path
-        command = [sys.executable, "-m", "posture.cli", *args, "recorder"]
-        self._log = log_path.open("ab")
-        clean = {k: v for k, v in os.environ.items() if not k.startswith("POSTURE_")}
-        self.process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, env={**clean, **env}
-        )
-        RecorderProcess.started.append(self)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-        self._log.close()
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-        return self.process.returncode
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")

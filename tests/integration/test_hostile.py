@@ -26,8 +26,9 @@ from paho.mqtt.properties import Properties
 from analytics.contract import deadletter_topic, gateway_topic, recorder_topic
 from dashboards.influx import InfluxClient
 from dashboards.settings import RecorderSettings
-from posture import servers
-from posture.loadgen import TrafficPublisher, contract_messages
+from posture.testing import servers
+from posture.testing.loadgen import TrafficPublisher, contract_messages
+from posture.testing.recorder_process import RecorderProcess
 from tests.conftest import DATASETS
 from tests.hostile import hostile_messages
 from tests.shipped_broker import ROOT, ShippedBroker
@@ -35,9 +36,7 @@ from transport.mqtt import connect, make_client
 from transport.settings import MqttSettings
 
 from .recording import (
-    RecorderProcess,
     expected_points,
-    recorder_env,
     stored_points,
     wait_until,
     watching,
@@ -80,8 +79,8 @@ def start_recorder(
     health = recorder_topic(mqtt.topic_root, client_id)
     with watching(mqtt, health) as watcher:
         process = RecorderProcess(
-            recorder_env(mqtt, influx.settings, settings), log_path=tmp_path / "recorder.log"
-        )
+            mqtt, influx.settings, settings, log_path=tmp_path / "recorder.log"
+        ).start()
         wait_until(lambda: watcher.last(health) is not None, timeout_s=30, what="the recorder")
     return process
 

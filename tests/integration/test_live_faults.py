@@ -32,6 +32,7 @@ from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records
 from dashboards.settings import RecorderSettings
 from posture.settings import Settings
+from posture.testing.recorder_process import RecorderProcess
 from sensor_gateway.gateway import Gateway, SensorAssignment
 from sensor_gateway.radio import Radio
 from sensor_gateway.runner import open_publisher, serve, wearers_of
@@ -44,7 +45,7 @@ from tests.conftest import DATASETS
 from tests.shipped_broker import ROOT, ShippedBroker, shipped_broker
 from transport.settings import MqttSettings
 
-from .recording import RecorderProcess, recorder_env, stored_points, wait_until
+from .recording import stored_points, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -107,8 +108,9 @@ def _recorder(
     broker: ShippedBroker, influx: InfluxClient, tmp_path: Path, name: str
 ) -> RecorderProcess:
     settings = RecorderSettings(client_id="recorder", flush_interval_s=0.2)
-    env = recorder_env(_mqtt(broker, "recorder"), influx.settings, settings)
-    process = RecorderProcess(env, log_path=tmp_path / f"{name}.log")
+    process = RecorderProcess(
+        _mqtt(broker, "recorder"), influx.settings, settings, log_path=tmp_path / f"{name}.log"
+    ).start()
     time.sleep(2.0)  # connected and subscribed (seconds, far inside the 60 s autosave)
     assert process.process.poll() is None, process.output()
     return process

@@ -11,7 +11,7 @@ from analytics.summary import summarise
 from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records, wearers
 from dashboards.settings import RecorderSettings
-from posture.pipeline import run_pipeline
+from posture.testing.pipeline import run_pipeline
 from sensor_gateway.service import SensorKey
 from sensor_gateway.traces import read_trace
 from tests.conftest import DATASETS

@@ -14,12 +14,11 @@ from paho.mqtt.client import topic_matches_sub
 
 from analytics.contract import deadletter_topic, recorder_topic
 from dashboards.influx import InfluxClient, InfluxRejected
-from dashboards.recorder import Recorder
+from dashboards.recorder import Recorder, RecorderThread
 from dashboards.recorder.mqttclient import LeanClient
 from dashboards.settings import InfluxSettings, RecorderSettings
-from posture import servers
-from posture.loadgen import Traffic, TrafficPublisher, contract_messages
-from posture.pipeline import RecorderThread
+from posture.testing import servers
+from posture.testing.loadgen import Traffic, TrafficPublisher, contract_messages
 from tests.fake_influx_v2 import Request, fake_influx_v2
 from tests.hostile import hostile_messages
 from tests.integration.recording import (

@@ -18,11 +18,12 @@ from analytics.offline import analyze
 from analytics.records import Placement
 from dashboards.influx import InfluxClient
 from dashboards.readback import wearer_records
-from dashboards.recorder import Recorder
+from dashboards.recorder import Recorder, RecorderThread
 from dashboards.settings import InfluxSettings, RecorderSettings
-from posture import servers
-from posture.loadgen import Traffic, TrafficPublisher, contract_messages
-from posture.pipeline import RecorderThread, stream
+from posture.testing import servers
+from posture.testing.loadgen import Traffic, TrafficPublisher, contract_messages
+from posture.testing.pipeline import stream
+from posture.testing.recorder_process import RecorderProcess
 from sensor_gateway.outbox import Outbox
 from sensor_gateway.publisher import MqttPublisher
 from sensor_gateway.service import EdgeService, SensorKey
@@ -30,10 +31,8 @@ from sensor_gateway.traces import read_trace
 from tests.conftest import DATASETS
 from tests.hostile import hostile_messages
 from tests.integration.recording import (
-    RecorderProcess,
     Watcher,
     expected_points,
-    recorder_env,
     stored_event_ids,
     stored_points,
     wait_until,
@@ -167,8 +166,12 @@ def _recorder_process(
     mqtt: MqttSettings, influx: InfluxClient, tmp_path: Path, client_id: str, **settings: object
 ) -> RecorderProcess:
     values = {"client_id": client_id, "health_interval_s": 0.2} | settings
-    env = recorder_env(mqtt, influx.settings, RecorderSettings.model_validate(values))
-    return RecorderProcess(env, log_path=tmp_path / f"{client_id}.log")
+    return RecorderProcess(
+        mqtt,
+        influx.settings,
+        RecorderSettings.model_validate(values),
+        log_path=tmp_path / f"{client_id}.log",
+    ).start()
 
 
 def _health(watcher: Watcher, root: str, client_id: str) -> dict[str, Any]:

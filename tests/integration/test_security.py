@@ -14,19 +14,17 @@ import pytest
 from analytics.contract import deadletter_topic, recorder_topic
 from analytics.messages import BusyUpdate, DeskHeight, WearerInput
 from dashboards.influx import InfluxClient
-from dashboards.recorder import Recorder
+from dashboards.recorder import Recorder, RecorderThread
 from dashboards.settings import InfluxSettings, RecorderSettings
-from posture import servers
-from posture.loadgen import contract_messages
-from posture.pipeline import RecorderThread
 from posture.settings import load_settings
+from posture.testing import servers
+from posture.testing.loadgen import contract_messages
+from posture.testing.recorder_process import RecorderProcess
 from sensor_gateway.outbox import Outbox
 from sensor_gateway.publisher import MqttPublisher
 from tests.certs import make_tls_files
 from tests.integration.recording import (
-    RecorderProcess,
     expected_points,
-    recorder_env,
     stored_points,
     wait_until,
     watching,
@@ -161,8 +159,8 @@ def test_posture_recorder_takes_secrets_from_files_and_never_logs_them(
         health = recorder_topic(ROOT, "secretive")
         with watching(shipped.settings("monitor"), health) as monitor:
             process = RecorderProcess(
-                recorder_env(mqtt, influx, settings), log_path=tmp_path / "rec.log", args=("-vv",)
-            )
+                mqtt, influx, settings, log_path=tmp_path / "rec.log", args=("-vv",)
+            ).start()
             wait_until(lambda: monitor.last(health) is not None, timeout_s=20, what="recorder")
         traffic = contract_messages(ROOT, wearers=1, hours=1.0, fleet=[("w042", "gw1")])
         try:

@@ -25,7 +25,7 @@ from dashboards.lineprotocol import device_line, event_line, minute_line
 from dashboards.settings import InfluxSettings
 from posture import export
 from posture.cli import app
-from posture.servers import Influxd
+from posture.testing.servers import Influxd
 from sensor_gateway import calibrations, nudge_timing
 from sensor_gateway.traces import read_trace, write_trace
 from tests.conftest import dataset_files

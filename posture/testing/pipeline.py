@@ -1,10 +1,10 @@
-"""The whole pipeline on one machine: traces -> edge analytics -> MQTT -> recorder -> InfluxDB."""
+"""The whole pipeline in one process, for tests: traces -> edge analytics -> MQTT -> recorder ->
+InfluxDB."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -13,7 +13,7 @@ from analytics.monitor import Output
 from analytics.params import AnalyticsParams
 from analytics.records import Placement, Trace, WearerState
 from dashboards.influx import InfluxClient
-from dashboards.recorder import Recorder, RecorderStats
+from dashboards.recorder import Recorder, RecorderStats, RecorderThread
 from dashboards.settings import RecorderSettings
 from sensor_gateway.outbox import Outbox
 from sensor_gateway.publisher import MqttPublisher
@@ -32,47 +32,6 @@ class PipelineRun:
     published: int  # events, minutes, states and status messages the gateway published
     recorded: int  # event and minute messages the recorder wrote
     recorder: RecorderStats
-
-
-class RecorderThread:
-    """A recorder running in a thread of this process, for the demo and the tests."""
-
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self.recorder.run(ready=self._ready)
-        except BaseException as err:  # reported to the caller by start() / stop()
-            self._error = err
-            self._ready.set()
-
-    def start(self, *, timeout_s: float = 30.0) -> None:
-        self._thread.start()
-        if not self._ready.wait(timeout_s):
-            raise BrokerError("recorder did not connect in time")
-        if self._error is not None:
-            raise self._error
-
-    def wait_for(self, count: int, *, timeout_s: float) -> bool:
-        """Wait until `count` messages were written or rejected; False on timeout."""
-        deadline = time.monotonic() + timeout_s
-        stats = self.recorder.stats
-        while stats.written_messages + stats.rejected < count:
-            if time.monotonic() > deadline or self._error is not None:
-                return False
-            time.sleep(0.05)
-        return True
-
-    def stop(self) -> RecorderStats:
-        self.recorder.stop()
-        self._thread.join(30.0)
-        if self._error is not None:
-            raise self._error
-        return self.recorder.stats
 
 
 async def stream(
