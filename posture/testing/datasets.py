@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from analytics.records import Placement, Trace
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DATASETS = Path(os.environ.get("POSTURE_DATASETS", REPO.parent / "shared" / "datasets"))
 TRUNK_SETS = ("uci_hapt_waist", "casale_chest", "forth_trace_torso")
 THIGH_SET = "wisdm_pocket_thigh"
@@ -53,6 +53,8 @@ def recordings(dataset: str) -> list[Recording]:
     """Every recording of one data set, in name order."""
     from sensor_gateway.traces import read_trace
 
+    if not (DATASETS / dataset).is_dir():  # nothing to read must not look like nothing wrong
+        raise FileNotFoundError(f"no data set {dataset!r} in {DATASETS} (set POSTURE_DATASETS)")
     if dataset == THIGH_SET:
         return _wisdm_subjects()
     out = []

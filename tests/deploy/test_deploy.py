@@ -230,7 +230,7 @@ def example_env() -> dict[str, str]:
 def test_the_compose_file_follows_the_compose_specification() -> None:
     from jsonschema import Draft7Validator
 
-    from .schemas import SCHEMAS
+    from tests.schemas import SCHEMAS
 
     schema = json.loads((SCHEMAS / "compose" / "compose-spec.json").read_text())
     model = yaml.safe_load(interpolate((REPO / "docker-compose.yml").read_text(), example_env()))
@@ -244,7 +244,7 @@ def test_the_compose_file_follows_the_compose_specification() -> None:
 def test_the_compose_check_finds_what_is_wrong() -> None:
     from jsonschema import Draft7Validator
 
-    from .schemas import SCHEMAS
+    from tests.schemas import SCHEMAS
 
     schema = json.loads((SCHEMAS / "compose" / "compose-spec.json").read_text())
     model = yaml.safe_load(interpolate((REPO / "docker-compose.yml").read_text(), example_env()))
