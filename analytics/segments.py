@@ -366,6 +366,8 @@ def _lasted(
 ) -> NDArray[np.bool_]:
     """Seconds preceded by `event_max_s // 2` burst seconds without a break."""
     out = np.zeros(burst.size, dtype=bool)
+    if burst.size <= rules.event_max_s // 2:  # no second is preceded by that many
+        return out
     out[1:] = burst[:-1] & ~breaks[1:]
     for i in range(2, rules.event_max_s // 2 + 1):
         out[i:] &= burst[:-i] & ~breaks[1 : burst.size - i + 1]

@@ -47,7 +47,7 @@ from transport.settings import MqttSettings
 pytestmark = pytest.mark.integration
 
 WEARER = "w7"
-SPEED = 30.0
+SPEED = 60.0  # one sensor: far below the speed a busy machine streams without loss
 # nudges after 2 min of sitting, then every minute: four of them in this spell
 POLICY = NudgePolicy(sitting_s=120.0, repeat_s=60.0, response_s=60.0, slouch=False)
 SPELL = [
