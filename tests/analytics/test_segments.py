@@ -16,9 +16,7 @@ RULES = TrunkRules()
 def lasted_by_definition(burst: list[bool], breaks: list[bool], run: int) -> list[bool]:
     """Second k counts if seconds k-run .. k-1 are all burst and no break lies in k-run+1 .. k."""
     return [
-        k >= run
-        and all(burst[k - run : k])
-        and not any(breaks[k - run + 1 : k + 1])
+        k >= run and all(burst[k - run : k]) and not any(breaks[k - run + 1 : k + 1])
         for k in range(len(burst))
     ]
 
