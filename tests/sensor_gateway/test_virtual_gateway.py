@@ -18,7 +18,7 @@ from sensor_gateway.gateway import Gateway, SensorAssignment
 from sensor_gateway.profiles import Nudge, metamotion, microbit
 from sensor_gateway.radio import Radio
 from sensor_gateway.service import EdgeService, SensorKey
-from sensor_gateway.timebase import TimeBase
+from sensor_gateway.timebase import PacedTimeBase, TimeBase
 from sensor_gateway.traces import read_trace
 from sensor_gateway.virtual import VirtualRadio, VirtualSensor
 from tests.conftest import DATASETS
@@ -273,3 +273,44 @@ def test_a_missing_sensor_is_searched_for_again_with_backoff() -> None:
     assert 2 <= failures <= 6  # 0.2 s searches, then 0.05-0.1 s, 0.1-0.2 s, 0.2-0.4 s ... waits
     assert connects == 0
     assert scanning, "it keeps scanning while the sensor is missing"
+
+
+def test_a_held_simulated_clock_is_not_a_stalled_sensor() -> None:
+    """A paced simulation holds its clock while its consumer is behind (the demo, the fidelity
+    benchmark); its sensors then have nothing to send. Once this held the clock for longer than
+    the watchdog, every link was declared stalled, which held the clock longer still: the demo
+    at a low speed never reached the end of its day."""
+    hold = {"on": False}
+
+    async def held() -> tuple[int, int, int, int]:
+        timebase = PacedTimeBase(speed=1.0)
+        timebase.hold_while(lambda _t: hold["on"])
+        async with VirtualRadio(timebase=timebase) as radio:
+            sensor = radio.add(
+                VirtualSensor("microbit", recording(RECORDINGS["microbit"], timebase.now()))
+            )
+            key = SensorKey("w1", Placement.TRUNK)
+            gateway = Gateway(
+                [SensorAssignment(sensor.address, sensor.profile, key)],
+                EdgeService({"w1": [Placement.TRUNK]}, FakeSink()),
+                gateway_id="gw-test",
+                radio=Radio.virtual(radio.adapter),
+                timebase=timebase,
+                link_settings=LinkSettings(watchdog_s=0.5),
+            )
+            async with asyncio.TaskGroup() as group:
+                group.create_task(gateway.run())
+                await asyncio.sleep(1.5)
+                before = gateway.stats[key].samples
+                hold["on"] = True
+                await asyncio.sleep(2.0)  # four watchdog periods with nothing to send
+                hold["on"] = False
+                await asyncio.sleep(1.0)
+                gateway.stop()
+            link = gateway.links[key]
+            return link.stalls, link.connects, before, gateway.stats[key].samples
+
+    stalls, connects, before, after = asyncio.run(held())
+    assert before > 0
+    assert (stalls, connects) == (0, 1)
+    assert after > before + 25, "it streamed on once the clock moved again"
