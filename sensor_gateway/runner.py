@@ -200,7 +200,9 @@ def build_gateway(
         analysis_queue=settings.gateway.analysis_queue,
     )
     if publisher is not None:
-        publisher.listen_for_inputs(lambda said: gateway.analysis.call(_apply, service, said))
+        publisher.listen_for_inputs(
+            lambda said: gateway.analysis.call(_apply, service, said, timebase.now())
+        )
     return gateway
 
 
@@ -273,11 +275,11 @@ def _save_state(state_dir: Path, service: EdgeService) -> None:
         log.error("could not save nudge timing dir=%s: %s", state_dir, err)
 
 
-def _apply(service: EdgeService, said: WearerInput) -> None:
-    """Apply what was said about a wearer on the analytics thread; what cannot be applied is
-    logged and dropped."""
+def _apply(service: EdgeService, said: WearerInput, heard_s: float) -> None:
+    """Apply what was said about a wearer (heard at `heard_s`) on the analytics thread; what
+    cannot be applied is logged and dropped."""
     try:
-        service.apply(said)
+        service.apply(said, heard_s)
     except ValueError as err:
         what = getattr(said, "name", type(said).__name__)
         log.warning("%s for wearer=%s not applied: %s", what, said.wearer_id, err)

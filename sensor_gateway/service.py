@@ -127,11 +127,15 @@ class EdgeService:
         monitor = self.monitors.get(key.wearer_id)
         return monitor.late_samples(key.placement) if monitor is not None else 0
 
-    def apply(self, said: WearerInput) -> None:
-        """Apply what was said about a wearer at the current data time; raises ValueError if it
-        cannot be."""
+    def apply(self, said: WearerInput, heard_s: float | None = None) -> None:
+        """Apply what was said about a wearer; raises ValueError if it cannot be.
+
+        A command takes effect at `heard_s`, when the gateway heard it (on its clock, the one the
+        data are timed on), else at the current data time. Busy states and desk heights take
+        effect at the current data time; those said before the wearer's first data wait for it.
+        """
         if isinstance(said, Command):
-            self.command(said)
+            self.command(said, heard_s)
             return
         monitor = self.monitors.get(said.wearer_id)
         if monitor is None:
@@ -161,18 +165,19 @@ class EdgeService:
         except ValueError as err:
             log.warning("not applied for wearer=%s: %s", said.wearer_id, err)
 
-    def command(self, command: Command) -> None:
-        """Apply a wearer's command at the current data time; raises ValueError if it cannot."""
+    def command(self, command: Command, t_s: float | None = None) -> None:
+        """Apply a wearer's command at `t_s` (None: the current data time, which a command
+        heard before the wearer's first data does not have); raises ValueError if it cannot."""
         monitor = self.monitors.get(command.wearer_id)
         if monitor is None:
             raise ValueError(f"no wearer {command.wearer_id!r} on this gateway")
         if command.name == "snooze":
             minutes = None if command.until_s is not None else command.minutes * 60.0
-            monitor.snooze(minutes, until_s=command.until_s)
+            monitor.snooze(minutes, t_s, until_s=command.until_s)
         elif command.name == "dnd":
-            monitor.dnd(command.on, until_s=command.until_s)
+            monitor.dnd(command.on, t_s, until_s=command.until_s)
         elif command.name == "calibrate":
-            monitor.calibrate()
+            monitor.calibrate(t_s)
         elif command.name == "quiet_hours":
             monitor.quiet_hours(command.spans)
         elif command.name == "desk":

@@ -101,7 +101,7 @@ class Outcome:
     led_writes: int
     shown: list[tuple[str, str]]
     start_s: float  # data time the spell starts
-    command_at_s: float | None  # data time the command was applied at (about)
+    command_sent_s: float | None  # stream time just before the command was sent
     discovery: list[tuple[str, bytes]]
 
 
@@ -141,7 +141,7 @@ async def spell(
     publisher = MqttPublisher(mqtt, "gw-nudge", Outbox(None), wearers=[WEARER])
     publisher.start()
     notify = asyncio.create_task(show_nudges(mqtt, WEARER, shown, max_age_s=1e9))
-    command_at = None
+    command_sent = None
     try:
         async with VirtualRadio(timebase=timebase) as radio:
             sensor = radio.add(VirtualSensor("microbit", data))
@@ -165,9 +165,9 @@ async def spell(
             )
             while not holder or not any(s.samples for s in holder[0].stats.values()):
                 await asyncio.sleep(0.05)
+            command_sent = timebase.now()
             if isinstance(command, list):
                 await asyncio.to_thread(posture_cmd, mqtt, *command)
-                command_at = timebase.now()
             elif command is not None:
                 await asyncio.to_thread(
                     publish_once,
@@ -175,7 +175,6 @@ async def spell(
                     wearer_topic(mqtt.topic_root, WEARER, "cmd"),
                     encode_command(command()),
                 )
-                command_at = timebase.now()
             while timebase.now() < float(data.t_s[-1]) + 1.0:
                 await asyncio.sleep(0.1)
             await asyncio.sleep(1.0)  # the last nudges' LED writes
@@ -194,7 +193,7 @@ async def spell(
         led_writes=led_writes,
         shown=shown.items,
         start_s=start,
-        command_at_s=command_at,
+        command_sent_s=command_sent,
         discovery=discovery.messages,
     )
 
@@ -223,10 +222,12 @@ def test_a_snooze_on_the_command_topic_delays_the_next_nudge(mqtt_settings: Mqtt
     outcome = asyncio.run(
         spell(mqtt_settings, command=lambda: Command(WEARER, "snooze", minutes=4))
     )
-    assert outcome.command_at_s is not None
-    snoozed_until = outcome.command_at_s + 240
+    assert outcome.command_sent_s is not None
+    # the snooze runs from when the gateway heard it, which is after it was sent; the data
+    # may reach the analytics later still (a busy machine): that must not shorten it
+    snoozed_until = outcome.command_sent_s + 240
     assert outcome.nudges_on_mqtt, "nudges resume after the snooze"
-    assert min(outcome.nudges_on_mqtt) >= snoozed_until - 5, "no nudge while snoozed"
+    assert min(outcome.nudges_on_mqtt) >= snoozed_until - 1, "no nudge while snoozed"
     assert len(outcome.nudges_on_mqtt) < 4
 
 

@@ -1,6 +1,7 @@
-"""The edge service applies what is said about a wearer: commands with end times, busy states
-and desk heights (those said before the first data wait for it), desk commands only through
-the desk mover, the wearer's own language, and learned nudge timing it can use."""
+"""The edge service applies what is said about a wearer: commands from when they were heard and
+with end times, busy states and desk heights (those said before the first data wait for it),
+desk commands only through the desk mover, the wearer's own language, and learned nudge timing
+it can use."""
 
 from __future__ import annotations
 
@@ -100,6 +101,15 @@ def test_a_snooze_or_do_not_disturb_until_a_time_ends_then(name: str) -> None:
     command = Command(W, name, on=name == "dnd", until_s=until)
     nudges, _ = run(service(), [(sitting + 100, command)])
     assert min(into_sitting(nudges)) == pytest.approx(330, abs=3)
+
+
+def test_a_command_heard_before_the_first_data_runs_from_when_it_was_heard() -> None:
+    s = service()
+    with pytest.raises(ValueError, match="no data yet"):  # no time to run from
+        s.apply(Command(W, "snooze", minutes=5))
+    s.apply(Command(W, "snooze", minutes=5), heard_s=T0 - 10)  # the data lag behind
+    nudges, _ = run(s)
+    assert min(into_sitting(nudges)) == pytest.approx(290 - SIT_FROM_S, abs=2)
 
 
 def test_a_snooze_of_more_than_a_day_is_refused() -> None:
