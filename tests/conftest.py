@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -30,6 +31,19 @@ def dataset_files(name: str | None = None) -> list[Path]:
     if not files:
         pytest.fail(f"no recordings found under {DATASETS} (set POSTURE_DATASETS)")
     return files
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored() -> Iterator[None]:
+    """The CLI run in-process (typer's CliRunner) points the root logger at a stream that is
+    closed after the test; later tests' threads would log into it ("Logging error")."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in root.handlers[:]:
+        if getattr(getattr(handler, "stream", None), "closed", False):
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
