@@ -7,6 +7,7 @@ the network would show it (and `PageCheck.resources` lists anything it fetched).
 
 from __future__ import annotations
 
+import base64
 import io
 import shutil
 from collections.abc import Iterator
@@ -19,7 +20,6 @@ import pytest
 from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
 
 FLAGS = (
     "--headless=new",
@@ -35,9 +35,10 @@ FLAGS = (
 _FIGURES = """
 return [...document.querySelectorAll('figure.plot')].map(f => {
   const svg = f.querySelector('svg');
-  const r = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
+  const r = svg ? svg.getBoundingClientRect() : {x: 0, y: 0, width: 0, height: 0};
   const cs = svg ? getComputedStyle(svg) : {};
-  return {id: f.id, width: r.width, height: r.height, display: cs.display,
+  return {id: f.id, x: r.x + window.scrollX, y: r.y + window.scrollY,
+          width: r.width, height: r.height, display: cs.display,
           visibility: cs.visibility, opacity: Number(cs.opacity),
           shapes: svg ? svg.querySelectorAll('path, rect, line, polyline, use').length : 0,
           texts: svg ? svg.querySelectorAll('text').length : 0};
@@ -84,11 +85,27 @@ class Figure:
 def look(driver: webdriver.Chrome, page: Path) -> tuple[list[Figure], list[str]]:
     """The page's plots as rendered, and every resource the page made the browser fetch."""
     driver.get(page.resolve().as_uri())
+    found = driver.execute_script(_FIGURES)
+    size = driver.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    # the whole page in one picture (one capture, not one per figure), in CSS pixels
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1},
+        },
+    )
+    page_image = np.asarray(
+        Image.open(io.BytesIO(base64.b64decode(shot["data"]))).convert("RGB"), dtype=np.uint32
+    )
     figures = []
-    for f in driver.execute_script(_FIGURES):
-        element = driver.find_element(By.ID, f["id"]).find_element(By.TAG_NAME, "svg")
-        image = Image.open(io.BytesIO(element.screenshot_as_png)).convert("RGB")
-        pixels = np.asarray(image, dtype=np.uint32).reshape(-1, 3)
+    for f in found:
+        x, y = round(f["x"]), round(f["y"])
+        image = page_image[y : y + round(f["height"]), x : x + round(f["width"])]
+        pixels = image.reshape(-1, 3)
         white = int(np.count_nonzero(pixels.min(axis=1) > 245))
         packed = (pixels[:, 0] << 16) | (pixels[:, 1] << 8) | pixels[:, 2]
         figures.append(
