@@ -26,7 +26,7 @@ samples per notification. `bench/gateway.py` measures it.
 
 from __future__ import annotations
 
-from .radio import VirtualAdapter, VirtualRadio
+from .radio import VirtualAdapter, VirtualRadio, remote_adapter
 from .sensor import VirtualSensor
 
-__all__ = ["VirtualAdapter", "VirtualRadio", "VirtualSensor"]
+__all__ = ["VirtualAdapter", "VirtualRadio", "VirtualSensor", "remote_adapter"]

@@ -4,6 +4,11 @@
 every `VirtualSensor` in one task group; leaving it stops the sensors and closes everything.
 An adapter serialises connection attempts (a controller has one pending LE connection at a
 time) and reference-counts scanning, which bleak scanners share.
+
+The sensors can also run in another process, as a real radio's do: that process's radio
+`expose`s a controller on its link over a TCP socket (Bumble's HCI transport), and the
+gateway's process reaches it as `remote_adapter("tcp-client:HOST:PORT")`. The gateway's
+process then spends only what a host stack spends (`bench/gateway.py` measures it so).
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+import socket
+from collections.abc import AsyncIterator, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -23,7 +29,9 @@ from bumble.device import Device
 from bumble.hci import Address
 from bumble.host import Host
 from bumble.link import LocalLink
+from bumble.transport import open_transport
 from bumble.transport.common import AsyncPipeSink
+from bumble.transport.tcp_server import open_tcp_server_transport_with_socket
 
 from sensor_gateway.timebase import TimeBase
 
@@ -127,11 +135,12 @@ def bumble_device(link: LocalLink, name: str, address: str) -> Device:
 
 
 class VirtualAdapter:
-    """An emulated Bluetooth adapter (central) on the virtual link."""
+    """An emulated Bluetooth adapter (central): a Bumble device whose controller is on the
+    virtual link, in this process or (`remote_adapter`) in another."""
 
-    def __init__(self, link: LocalLink, name: str, address: str) -> None:
-        self.name = name
-        self.device = bumble_device(link, name, address)
+    def __init__(self, device: Device) -> None:
+        self.name = device.name
+        self.device = device
         self._listeners: dict[object, Callable[[Any], None]] = {}
         self._scanners = 0
         self._scan_lock = asyncio.Lock()
@@ -187,6 +196,22 @@ class VirtualAdapter:
             self.pending -= 1
 
 
+@contextlib.asynccontextmanager
+async def remote_adapter(
+    spec: str, *, name: str = "hci0", address: str = "F0:00:00:00:01:00"
+) -> AsyncIterator[VirtualAdapter]:
+    """A powered-on adapter whose controller is another process's (`VirtualRadio.expose`),
+    reached over the Bumble HCI transport `spec`, such as "tcp-client:127.0.0.1:PORT"."""
+    async with await open_transport(spec) as transport:
+        host = QuietHost(transport.source, transport.sink)
+        adapter = VirtualAdapter(Device(name=name, address=Address(address), host=host))
+        await adapter.device.power_on()
+        try:
+            yield adapter
+        finally:
+            adapter.close()
+
+
 class VirtualRadio:
     """A virtual link with adapters and sensors, run in one task group while entered."""
 
@@ -194,7 +219,8 @@ class VirtualRadio:
         self.timebase = timebase or TimeBase()
         self.link = QuietLink()
         self.adapters = [
-            VirtualAdapter(self.link, f"hci{i}", f"F0:00:00:00:00:{i:02X}") for i in range(adapters)
+            VirtualAdapter(bumble_device(self.link, f"hci{i}", f"F0:00:00:00:00:{i:02X}"))
+            for i in range(adapters)
         ]
         self.sensors: list[VirtualSensor] = []
         self._group: asyncio.TaskGroup | None = None
@@ -215,6 +241,20 @@ class VirtualRadio:
     def extend(self, sensors: Iterable[VirtualSensor]) -> None:
         for sensor in sensors:
             self.add(sensor)
+
+    async def expose(self, listening: socket.socket, *, address: str = "F0:00:00:00:01:00") -> None:
+        """A controller on this link for a host in another process (`remote_adapter`), which
+        connects to the `listening` TCP socket; both are closed when the radio is left."""
+        self._stack.callback(listening.close)
+        transport = await open_tcp_server_transport_with_socket(listening)
+        self._stack.push_async_callback(transport.close)
+        QuietController(
+            "remote",
+            host_source=transport.source,
+            host_sink=transport.sink,
+            link=self.link,
+            public_address=address,
+        )
 
     async def __aenter__(self) -> VirtualRadio:
         for adapter in self.adapters:

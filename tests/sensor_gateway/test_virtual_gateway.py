@@ -8,6 +8,7 @@ gaps and nothing invented."""
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from sensor_gateway.radio import Radio
 from sensor_gateway.service import EdgeService, SensorKey
 from sensor_gateway.timebase import PacedTimeBase, TimeBase
 from sensor_gateway.traces import read_trace
-from sensor_gateway.virtual import VirtualRadio, VirtualSensor
+from sensor_gateway.virtual import VirtualRadio, VirtualSensor, remote_adapter
 from tests.conftest import DATASETS
 
 pytestmark = pytest.mark.slow
@@ -314,3 +315,43 @@ def test_a_held_simulated_clock_is_not_a_stalled_sensor() -> None:
     assert before > 0
     assert (stalls, connects) == (0, 1)
     assert after > before + 25, "it streamed on once the clock moved again"
+
+
+def test_sensors_on_a_radio_reached_over_a_socket_stream_exactly_what_they_sent() -> None:
+    """`bench/gateway.py` runs the sensors in a process of their own, as a real radio's are:
+    their radio exposes a controller over TCP and the gateway's adapter is a host stack on the
+    far end. Here both ends share one loop; the bytes cross a real socket."""
+
+    async def remote() -> tuple[VirtualSensor, list[SampleBatch]]:
+        timebase = TimeBase()
+        listening = socket.create_server(("127.0.0.1", 0))
+        async with VirtualRadio(timebase=timebase, adapters=0) as radio:
+            sensor = radio.add(
+                VirtualSensor("polar_h10", recording(RECORDINGS["polar_h10"], timebase.now(), 4))
+            )
+            await radio.expose(listening)
+            port = listening.getsockname()[1]
+            async with remote_adapter(f"tcp-client:127.0.0.1:{port}") as adapter:
+                key = SensorKey("w1", Placement.TRUNK)
+                service = RecordingService({"w1": [Placement.TRUNK]}, FakeSink())
+                gateway = Gateway(
+                    [SensorAssignment(sensor.address, sensor.profile, key)],
+                    service,
+                    gateway_id="gw-test",
+                    radio=Radio.virtual(adapter),
+                    timebase=timebase,
+                )
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(gateway.run())
+                    end = float(sensor.trace.t_s[-1]) + 1.0
+                    while timebase.now() < end:
+                        await asyncio.sleep(0.2)
+                    gateway.stop()
+        return sensor, service.batches.get(key, [])
+
+    sensor, batches = asyncio.run(remote())
+    got = np.concatenate([b.accel_g for b in batches])
+    sent = sensor.trace.accel_g[sensor.sent_indices()]
+    assert len(sent) > 100
+    assert len(got) == len(sent)
+    np.testing.assert_allclose(got, sent, atol=0.01)
