@@ -21,7 +21,9 @@ In-process use (the demo), with a simulated day played 30 times faster than real
 Capacity: every notification costs both Bumble stacks some CPU; this process handles a few
 thousand notifications per second. Profiles with one sample per notification (micro:bit,
 Thingy:52, WitMotion, MetaMotion) send 50 x speed per second each; the Polar H10 sends ten
-samples per notification. `bench/gateway.py` measures it.
+samples per notification. The sensors can also run in a process of their own, reached over a
+socket (`VirtualRadio.expose` there, `remote_adapter` here), as `bench/gateway.py` runs them
+to measure what the gateway's process alone spends.
 """
 
 from __future__ import annotations

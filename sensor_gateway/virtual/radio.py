@@ -210,6 +210,12 @@ async def remote_adapter(
             yield adapter
         finally:
             adapter.close()
+            # the last command (a scan stopping, a link closing) gets its answer before the
+            # transport closes: else Bumble logs the lost transport with a traceback
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(2.0):
+                    while host.pending_command is not None:
+                        await asyncio.sleep(0.01)
 
 
 class VirtualRadio:
