@@ -87,14 +87,21 @@ def office_trace() -> Trace:
     return simulate_day(seed=1234, hours=0.1, placements=(Placement.TRUNK,)).traces[Placement.TRUNK]
 
 
-async def sensors_process(n: int, start_s: float) -> None:
+async def sensors_process(n: int, start_s: float, advertising_ms: float) -> None:
     """The sensors' side (`--sensors-for N`): print the port and the sensors as one JSON line,
     stream until stdin closes, then print what they overflowed and their CPU time."""
     trace = office_trace()
     trace = trace.shifted(start_s - float(trace.t_s[0]))
     listening = socket.create_server(("127.0.0.1", 0))
     async with VirtualRadio(adapters=0) as radio:
-        sensors = [radio.add(VirtualSensor(PROFILES[i % len(PROFILES)], trace)) for i in range(n)]
+        sensors = [
+            radio.add(
+                VirtualSensor(
+                    PROFILES[i % len(PROFILES)], trace, advertising_interval_ms=advertising_ms
+                )
+            )
+            for i in range(n)
+        ]
         await radio.expose(listening)
         ready = {
             "port": listening.getsockname()[1],
@@ -118,7 +125,7 @@ class Sensors:
 
 
 @contextlib.asynccontextmanager
-async def elsewhere(n: int, trace: Trace) -> AsyncIterator[Sensors]:
+async def elsewhere(n: int, trace: Trace, advertising_ms: float) -> AsyncIterator[Sensors]:
     """`n` sensors streaming `trace` from a second process."""
     child = subprocess.Popen(
         [
@@ -128,6 +135,8 @@ async def elsewhere(n: int, trace: Trace) -> AsyncIterator[Sensors]:
             str(n),
             "--trace-start",
             repr(float(trace.t_s[0])),
+            "--advertising-ms",
+            repr(advertising_ms),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -149,10 +158,19 @@ async def elsewhere(n: int, trace: Trace) -> AsyncIterator[Sensors]:
 
 
 @contextlib.asynccontextmanager
-async def here(n: int, trace: Trace, timebase: TimeBase) -> AsyncIterator[Sensors]:
+async def here(
+    n: int, trace: Trace, timebase: TimeBase, advertising_ms: float
+) -> AsyncIterator[Sensors]:
     """`n` sensors streaming `trace` on this process's loop (`--one-process`)."""
     async with VirtualRadio(timebase=timebase) as radio:
-        devices = [radio.add(VirtualSensor(PROFILES[i % len(PROFILES)], trace)) for i in range(n)]
+        devices = [
+            radio.add(
+                VirtualSensor(
+                    PROFILES[i % len(PROFILES)], trace, advertising_interval_ms=advertising_ms
+                )
+            )
+            for i in range(n)
+        ]
         sensors = Sensors(
             Radio.virtual(radio.adapter), [(d.address, d.profile.name) for d in devices]
         )
@@ -161,11 +179,21 @@ async def here(n: int, trace: Trace, timebase: TimeBase) -> AsyncIterator[Sensor
 
 
 async def measure(
-    n: int, trace: Trace, *, warmup_s: float, seconds: float, one_process: bool
+    n: int,
+    trace: Trace,
+    *,
+    warmup_s: float,
+    seconds: float,
+    one_process: bool,
+    advertising_ms: float,
 ) -> Run:
     timebase = TimeBase()
     shifted = trace.shifted(timebase.now() + 1.5 - float(trace.t_s[0]))
-    sensors_at = here(n, shifted, timebase) if one_process else elsewhere(n, shifted)
+    sensors_at = (
+        here(n, shifted, timebase, advertising_ms)
+        if one_process
+        else elsewhere(n, shifted, advertising_ms)
+    )
     async with sensors_at as sensors:
         keys = [SensorKey(f"w{i:03d}", Placement.TRUNK) for i in range(n)]
         service = EdgeService({k.wearer_id: [k.placement] for k in keys}, NullSink())
@@ -231,12 +259,18 @@ def main() -> None:
     parser.add_argument(
         "--one-process", action="store_true", help="the sensors on the gateway's own loop"
     )
+    parser.add_argument(
+        "--advertising-ms",
+        type=float,
+        default=100.0,
+        help="how often a sensor not connected advertises (default 100; BLE allows 20-10240)",
+    )
     parser.add_argument("--sensors-for", type=int, help=argparse.SUPPRESS)  # the second process
     parser.add_argument("--trace-start", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     if args.sensors_for is not None:
-        asyncio.run(sensors_process(args.sensors_for, args.trace_start))
+        asyncio.run(sensors_process(args.sensors_for, args.trace_start, args.advertising_ms))
         return
     trace = office_trace()
     sustained, per_sensor, lag_ms = 0, float("nan"), float("nan")
@@ -244,7 +278,12 @@ def main() -> None:
     for n in range(args.min or args.step, args.max + 1, args.step):
         run = asyncio.run(
             measure(
-                n, trace, warmup_s=args.warmup, seconds=args.seconds, one_process=args.one_process
+                n,
+                trace,
+                warmup_s=args.warmup,
+                seconds=args.seconds,
+                one_process=args.one_process,
+                advertising_ms=args.advertising_ms,
             )
         )
         ok = run.loss < 0.001 and run.reconnects == 0 and run.all_connected

@@ -29,7 +29,7 @@ from sensor_gateway.timebase import TimeBase
 from .emulation import EMULATIONS, Emulation
 
 log = logging.getLogger(__name__)
-ADVERTISING_INTERVAL_MS = 20.0
+ADVERTISING_INTERVAL_MS = 20.0  # the least BLE allows: found at once (tests, demos)
 _addresses = itertools.count(1)
 P = Characteristic.Properties
 
@@ -47,9 +47,15 @@ class VirtualSensor:
         battery_pct: int = 87,
         fifo_samples: int = 100,
         samples_per_notification: int | None = None,
+        advertising_interval_ms: float = ADVERTISING_INTERVAL_MS,
     ) -> None:
         """`samples_per_notification`: batch more samples into each notification where the
-        profile's wire format allows it (Polar H10 up to 39, generic up to 40)."""
+        profile's wire format allows it (Polar H10 up to 39, generic up to 40).
+        `advertising_interval_ms`: how often it advertises while not connected (20-10240)."""
+        if not 20.0 <= advertising_interval_ms <= 10240.0:
+            raise ValueError(
+                f"advertising interval must be 20-10240 ms, not {advertising_interval_ms}"
+            )
         emulation = EMULATIONS[profile]
         if samples_per_notification is not None:
             if not 1 <= samples_per_notification <= emulation.max_per_notification:
@@ -65,6 +71,7 @@ class VirtualSensor:
         self.address = address or f"D0:5E:00:00:{n >> 8:02X}:{n & 0xFF:02X}"
         self.name = name or self._default_name(n)
         self.battery_pct = battery_pct
+        self.advertising_interval_ms = advertising_interval_ms
         self.sent: list[tuple[int, int]] = []  # trace index ranges [lo, hi) notified
         self.writes: list[tuple[str, bytes]] = []  # every control write received, in order
         self.connections = 0
@@ -238,8 +245,8 @@ class VirtualSensor:
                     if not device.is_advertising:
                         await device.start_advertising(
                             advertising_data=self._advertising_data(),
-                            advertising_interval_min=ADVERTISING_INTERVAL_MS,
-                            advertising_interval_max=ADVERTISING_INTERVAL_MS,
+                            advertising_interval_min=self.advertising_interval_ms,
+                            advertising_interval_max=self.advertising_interval_ms,
                         )
                     await self._sleep(1.0)
                     continue
