@@ -87,6 +87,14 @@ def office_trace() -> Trace:
     return simulate_day(seed=1234, hours=0.1, placements=(Placement.TRUNK,)).traces[Placement.TRUNK]
 
 
+def virtual_sensors(n: int, trace: Trace, advertising_ms: float) -> list[VirtualSensor]:
+    """`n` sensors of the profiles in turn, each streaming `trace`."""
+    return [
+        VirtualSensor(PROFILES[i % len(PROFILES)], trace, advertising_interval_ms=advertising_ms)
+        for i in range(n)
+    ]
+
+
 async def sensors_process(n: int, start_s: float, advertising_ms: float) -> None:
     """The sensors' side (`--sensors-for N`): print the port and the sensors as one JSON line,
     stream until stdin closes, then print what they overflowed and their CPU time."""
@@ -94,14 +102,7 @@ async def sensors_process(n: int, start_s: float, advertising_ms: float) -> None
     trace = trace.shifted(start_s - float(trace.t_s[0]))
     listening = socket.create_server(("127.0.0.1", 0))
     async with VirtualRadio(adapters=0) as radio:
-        sensors = [
-            radio.add(
-                VirtualSensor(
-                    PROFILES[i % len(PROFILES)], trace, advertising_interval_ms=advertising_ms
-                )
-            )
-            for i in range(n)
-        ]
+        sensors = [radio.add(s) for s in virtual_sensors(n, trace, advertising_ms)]
         await radio.expose(listening)
         ready = {
             "port": listening.getsockname()[1],
@@ -163,14 +164,7 @@ async def here(
 ) -> AsyncIterator[Sensors]:
     """`n` sensors streaming `trace` on this process's loop (`--one-process`)."""
     async with VirtualRadio(timebase=timebase) as radio:
-        devices = [
-            radio.add(
-                VirtualSensor(
-                    PROFILES[i % len(PROFILES)], trace, advertising_interval_ms=advertising_ms
-                )
-            )
-            for i in range(n)
-        ]
+        devices = [radio.add(s) for s in virtual_sensors(n, trace, advertising_ms)]
         sensors = Sensors(
             Radio.virtual(radio.adapter), [(d.address, d.profile.name) for d in devices]
         )
